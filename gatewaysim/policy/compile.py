@@ -1,0 +1,146 @@
+"""Policy -> CompiledPolicy: every pattern, network, number and date is prepared once, at load time.
+
+``CompiledPolicy.evaluate`` is the only per-request call; it does lookups and matches, nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from gatewaysim.policy import matching
+from gatewaysim.policy.conditions import CompiledCondition, ConditionFailure, compile_condition
+from gatewaysim.policy.decision import Decision, Request, StatementRef
+from gatewaysim.policy.document import Policy, Statement, parse_policy
+from gatewaysim.policy.principals import Caller, PrincipalSpec
+from gatewaysim.policy.variables import Template, Wild, parse_template
+
+__all__ = ["CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy"]
+
+Context = Mapping[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class ElementMiss:
+    """A statement's Principal, Action or Resource element did not match."""
+
+    element: str
+
+
+_PRINCIPAL_MISS = ElementMiss("Principal")
+_NOT_PRINCIPAL_MISS = ElementMiss("NotPrincipal")
+_ACTION_MISS = ElementMiss("Action")
+_NOT_ACTION_MISS = ElementMiss("NotAction")
+_RESOURCE_MISS = ElementMiss("Resource")
+_NOT_RESOURCE_MISS = ElementMiss("NotResource")
+
+Miss = ElementMiss | ConditionFailure
+
+
+class ResourceMatcher:
+    """Resource/NotResource patterns: static ones in one matcher, templated ones rendered per request."""
+
+    __slots__ = ("_dynamic", "_static")
+
+    def __init__(self, patterns: tuple[str, ...], variables: bool) -> None:
+        templates = [parse_template(p, variables=variables) for p in patterns]
+        static = [p for p, t in zip(patterns, templates, strict=True) if _is_static(t)]
+        self._static = matching.arn_matcher(static) if static else None
+        self._dynamic = tuple(t for t in templates if not _is_static(t))
+
+    def __call__(self, resource: str, context: Context) -> bool:
+        if self._static is not None and self._static(resource):
+            return True
+        for template in self._dynamic:
+            resolved = template.resolve(context)
+            if resolved is None:
+                continue
+            chunks = [(part.text, isinstance(part, Wild)) for part in resolved]
+            if matching.compile_regex(matching.pattern_regex(chunks, arn=True)).match(resource):
+                return True
+        return False
+
+
+def _is_static(template: Template) -> bool:
+    return all(isinstance(p, Wild) for p in template.parts)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledStatement:
+    """One statement ready to check against a request."""
+
+    ref: StatementRef
+    deny: bool
+    principal: PrincipalSpec | None
+    principal_negated: bool
+    action: Callable[[str], bool]
+    action_negated: bool
+    resource: ResourceMatcher
+    resource_negated: bool
+    conditions: tuple[CompiledCondition, ...]
+
+    def check(self, request: Request, caller: Caller, action: str) -> Miss | None:
+        """None when the statement applies to the request, else the first element that failed."""
+        if self.principal is not None and self.principal.matches(caller) == self.principal_negated:
+            return _NOT_PRINCIPAL_MISS if self.principal_negated else _PRINCIPAL_MISS
+        if self.action(action) == self.action_negated:
+            return _NOT_ACTION_MISS if self.action_negated else _ACTION_MISS
+        if self.resource(request.resource, request.context) == self.resource_negated:
+            return _NOT_RESOURCE_MISS if self.resource_negated else _RESOURCE_MISS
+        for condition in self.conditions:
+            failure = condition.check(request.context)
+            if failure is not None:
+                return failure
+        return None
+
+
+def _compile_statement(statement: Statement, variables: bool) -> CompiledStatement:
+    principal = statement.principal or statement.not_principal
+    actions = statement.action or statement.not_action or ()
+    resources = statement.resource or statement.not_resource or ()
+    return CompiledStatement(
+        ref=StatementRef(statement.index, statement.sid, statement.effect),
+        deny=statement.effect == "Deny",
+        principal=principal,
+        principal_negated=statement.not_principal is not None,
+        action=matching.action_matcher(actions),
+        action_negated=statement.not_action is not None,
+        resource=ResourceMatcher(resources, variables),
+        resource_negated=statement.not_resource is not None,
+        conditions=tuple(compile_condition(spec) for spec in statement.condition),
+    )
+
+
+class CompiledPolicy:
+    """A policy prepared for evaluation. Build it with ``compile_policy``."""
+
+    __slots__ = ("policy", "statements")
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.statements = tuple(_compile_statement(s, policy.variables_enabled) for s in policy.statements)
+
+    def evaluate(self, request: Request | Mapping[str, Any]) -> Decision:
+        """Explicit deny wins, then allow, else implicit deny."""
+        from gatewaysim.policy.evaluate import evaluate_compiled
+
+        if not isinstance(request, Request):
+            request = Request.from_mapping(request)
+        return evaluate_compiled(self, request)
+
+
+def compile_policy(
+    document: str | bytes | Mapping[str, Any] | Policy | CompiledPolicy,
+    *,
+    api_arn: str | None = None,
+    source_name: str | None = None,
+    require_principal: bool = False,
+) -> CompiledPolicy:
+    """Parse (if needed) and compile a policy; raises ``PolicyError`` on a malformed document."""
+    if isinstance(document, CompiledPolicy):
+        return document
+    policy = parse_policy(
+        document, api_arn=api_arn, source_name=source_name, require_principal=require_principal
+    )
+    return CompiledPolicy(policy)

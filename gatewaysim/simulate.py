@@ -1,0 +1,121 @@
+"""``gatewaysim simulate``: evaluate requests against a policy file without a server."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any, TextIO
+
+from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.policy import CompiledPolicy, Decision, Request, compile_policy
+from gatewaysim.policy.evaluate import evaluate_compiled
+from gatewaysim.policy.explain import explain_table
+
+__all__ = ["add_arguments", "run"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The simulate flags."""
+    parser.add_argument("--policy", required=True, type=Path, help="policy document (JSON or YAML)")
+    parser.add_argument("--principal", default="anonymous", help="caller ARN, account id or `anonymous`")
+    parser.add_argument("--action", default="execute-api:Invoke")
+    parser.add_argument(
+        "--resource", help="resource ARN, e.g. arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/GET/path"
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a context key; repeat a key for a list",
+    )
+    parser.add_argument("--requests", type=Path, help="a JSON-lines file, one request mapping a line")
+    parser.add_argument(
+        "--api-arn", help="API ARN for the `execute-api:/` shorthand (default: from the resource)"
+    )
+    parser.add_argument("--json", action="store_true", help="one JSON object a request")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Evaluate every request; 0 when all are allowed, 1 when any is denied (errors raise)."""
+    requests = list(_requests(args))
+    api_arn = args.api_arn or _api_arn_of(requests)
+    policy = _load_policy(args.policy, api_arn)
+    denied = False
+    for request in requests:
+        decision = evaluate_compiled(policy, request)
+        denied |= not decision.allowed
+        out.write(_render(request, decision, as_json=args.json) + "\n")
+    return 1 if denied else 0
+
+
+def _load_policy(path: Path, api_arn: str | None) -> CompiledPolicy:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
+    return compile_policy(text, api_arn=api_arn, source_name=str(path))
+
+
+def _requests(args: argparse.Namespace) -> Iterator[Request]:
+    if args.requests is not None:
+        yield from _requests_file(args.requests)
+        return
+    if not args.resource:
+        raise ConfigError([Problem("--resource", "give --resource or --requests")], "command line")
+    context: dict[str, Any] = {}
+    for index, item in enumerate(args.context):
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ConfigError([Problem(f"--context[{index}]", f"`{item}` is not KEY=VALUE")], "command line")
+        existing = context.get(key)
+        context[key] = value if existing is None else [*_as_list(existing), value]
+    yield Request.from_mapping(
+        {"principal": args.principal, "action": args.action, "resource": args.resource, "context": context}
+    )
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _requests_file(path: Path) -> Iterator[Request]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError([Problem("", f"cannot read: {exc.strerror}")], str(path)) from exc
+    problems: list[Problem] = []
+    requests: list[Request] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"line {number}", f"not JSON: {exc.msg}"))
+            continue
+        if not isinstance(data, Mapping) or not data.get("resource"):
+            problems.append(Problem(f"line {number}", "must be an object with at least `resource`"))
+            continue
+        requests.append(Request.from_mapping(data))
+    if problems:
+        raise ConfigError(problems, str(path))
+    yield from requests
+
+
+def _api_arn_of(requests: list[Request]) -> str | None:
+    for request in requests:
+        parts = request.resource.split(":", 5)
+        if len(parts) == 6 and parts[2] == "execute-api":
+            return ":".join(parts[:5]) + ":" + parts[5].split("/", 1)[0]
+    return None
+
+
+def _render(request: Request, decision: Decision, *, as_json: bool) -> str:
+    if as_json:
+        payload = {"principal": request.principal, "action": request.action, "resource": request.resource}
+        return json.dumps({**payload, **decision.to_dict()}, sort_keys=False)
+    head = f"{request.principal} {request.action} {request.resource}"
+    return f"{head}\n{explain_table(decision)}\n"
