@@ -13,6 +13,7 @@ from gatewaysim.policy import matching
 from gatewaysim.policy.conditions import CompiledCondition, ConditionFailure, compile_condition
 from gatewaysim.policy.decision import Decision, Request, StatementRef
 from gatewaysim.policy.document import Policy, Statement, parse_policy
+from gatewaysim.policy.index import ResourceIndex
 from gatewaysim.policy.principals import Caller, PrincipalSpec
 from gatewaysim.policy.variables import Template, Wild, parse_template
 
@@ -48,6 +49,11 @@ class ResourceMatcher:
         static = [p for p, t in zip(patterns, templates, strict=True) if _is_static(t)]
         self._static = matching.arn_matcher(static) if static else None
         self._dynamic = tuple(t for t in templates if not _is_static(t))
+
+    @property
+    def has_variables(self) -> bool:
+        """True when some pattern is rendered per request (variables or escapes)."""
+        return bool(self._dynamic)
 
     def __call__(self, resource: str, context: Context) -> bool:
         if self._static is not None and self._static(resource):
@@ -115,11 +121,17 @@ def _compile_statement(statement: Statement, variables: bool) -> CompiledStateme
 class CompiledPolicy:
     """A policy prepared for evaluation. Build it with ``compile_policy``."""
 
-    __slots__ = ("policy", "statements")
+    __slots__ = ("index", "policy", "statements")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.statements = tuple(_compile_statement(s, policy.variables_enabled) for s in policy.statements)
+        self.index = ResourceIndex.build(
+            [
+                (s.resource or s.not_resource or (), s.not_resource is not None, c.resource.has_variables)
+                for s, c in zip(policy.statements, self.statements, strict=True)
+            ]
+        )
 
     def evaluate(self, request: Request | Mapping[str, Any]) -> Decision:
         """Explicit deny wins, then allow, else implicit deny."""
@@ -140,7 +152,5 @@ def compile_policy(
     """Parse (if needed) and compile a policy; raises ``PolicyError`` on a malformed document."""
     if isinstance(document, CompiledPolicy):
         return document
-    policy = parse_policy(
-        document, api_arn=api_arn, source_name=source_name, require_principal=require_principal
-    )
+    policy = parse_policy(document, api_arn=api_arn, source_name=source_name, require_principal=require_principal)
     return CompiledPolicy(policy)

@@ -54,9 +54,7 @@ def split_operator(name: str) -> tuple[str | None, str, bool] | None:
     return qualifier, base, if_exists
 
 
-def parse_block(
-    raw: object, path: str, variables: bool, problems: list[Problem]
-) -> tuple[ConditionSpec, ...]:
+def parse_block(raw: object, path: str, variables: bool, problems: list[Problem]) -> tuple[ConditionSpec, ...]:
     """Parse a Condition block, appending located problems; values are checked by preparing them."""
     if raw is None:
         return ()
@@ -173,18 +171,19 @@ class CompiledCondition:
                 return True
             return self.negated if spec.qualifier is None else False
         if spec.qualifier == "ForAllValues":
-            return all(self._value_holds(v, context) for v in values)
+            return all(self._matches(v, context) != self.negated for v in values)
         if spec.qualifier == "ForAnyValue":
-            return any(self._value_holds(v, context) for v in values)
-        if self.negated:
-            return not any(self._matches(v, context) for v in values)
-        return any(self._matches(v, context) for v in values)
+            return any(self._matches(v, context) != self.negated for v in values)
+        for value in values:  # no qualifier: any value may match; negated operators: none may (NOR)
+            if self._matches(value, context):
+                return not self.negated
+        return self.negated
 
     def _matches(self, value: str, context: Context) -> bool:
-        return any(test(value, context) for test in self.tests)
-
-    def _value_holds(self, value: str, context: Context) -> bool:
-        return self._matches(value, context) != self.negated
+        for test in self.tests:  # noqa: SIM110  # a plain loop: this is the hot path, any(genexpr) costs more
+            if test(value, context):
+                return True
+        return False
 
 
 def compile_condition(spec: ConditionSpec) -> CompiledCondition:

@@ -119,9 +119,7 @@ class Decision:
     outcome: Outcome
     deciding: tuple[StatementRef, ...] = ()
     problems: tuple[str, ...] = ()
-    build_trace: Callable[[], tuple[StatementTrace, ...]] = field(
-        default=_no_trace, repr=False, compare=False
-    )
+    build_trace: Callable[[], tuple[StatementTrace, ...]] = field(default=_no_trace, repr=False, compare=False)
 
     @property
     def trace(self) -> tuple[StatementTrace, ...]:

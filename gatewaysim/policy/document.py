@@ -143,9 +143,7 @@ class _Parser:
         if policy_id is not None and not isinstance(policy_id, str):
             self.error("Id", "must be a string")
         statements = self.statements(raw.get("Statement"))
-        return Policy(
-            str(version), policy_id if isinstance(policy_id, str) else None, statements, source, self.api_arn
-        )
+        return Policy(str(version), policy_id if isinstance(policy_id, str) else None, statements, source, self.api_arn)
 
     def statements(self, raw: object) -> tuple[Statement, ...]:
         if raw is None:
@@ -182,9 +180,7 @@ class _Parser:
         principal, not_principal = self.pair(raw, path, "Principal", required=self.require_principal)
         action, not_action = self.pair(raw, path, "Action", required=True)
         resource, not_resource = self.pair(raw, path, "Resource", required=True)
-        specs = conditions.parse_block(
-            raw.get("Condition"), f"{path}.Condition", self.variables, self.problems
-        )
+        specs = conditions.parse_block(raw.get("Condition"), f"{path}.Condition", self.variables, self.problems)
         if len(self.problems) > before:
             return None
         return Statement(
@@ -250,9 +246,7 @@ class _Parser:
     def expand(self, resource: str, path: str) -> str | None:
         if resource.startswith(_EXECUTE_API_SHORTHAND):
             if self.api_arn is None:
-                self.error(
-                    path, f"`{resource}` uses the execute-api shorthand; give the API's ARN to expand it"
-                )
+                self.error(path, f"`{resource}` uses the execute-api shorthand; give the API's ARN to expand it")
                 return None
             return self.api_arn + resource[len(_EXECUTE_API_SHORTHAND) - 1 :]
         if resource != "*" and not resource.startswith("arn:"):

@@ -47,17 +47,19 @@ def evaluate_compiled(policy: CompiledPolicy, request: Request) -> Decision:
     """The evaluation loop over a compiled policy (every statement is checked, for the trace)."""
     caller = _caller(request.principal)
     action = request.action.lower()
+    statements = policy.statements
+    positions = range(len(statements)) if policy.index is None else policy.index.candidates(request.resource)
     denies: list[StatementRef] = []
     allows: list[StatementRef] = []
-    misses: list[Miss | None] = []
-    for statement in policy.statements:
-        miss = statement.check(request, caller, action)
-        misses.append(miss)
+    misses: dict[int, Miss | None] = {}
+    for position in positions:
+        statement = statements[position]
+        miss = misses[position] = statement.check(request, caller, action)
         if miss is None:
             (denies if statement.deny else allows).append(statement.ref)
     problems = tuple(
-        f"{s.ref.label()}: {m.reason()}"
-        for s, m in zip(policy.statements, misses, strict=True)
+        f"{statements[p].ref.label()}: {m.reason()}"
+        for p, m in misses.items()
         if isinstance(m, ConditionFailure) and m.problem
     )
     if denies:
@@ -66,19 +68,27 @@ def evaluate_compiled(policy: CompiledPolicy, request: Request) -> Decision:
         outcome, deciding = Outcome.ALLOW, tuple(allows)
     else:
         outcome, deciding = Outcome.IMPLICIT_DENY, ()
-    return Decision(outcome, deciding, problems, _TraceBuilder(policy.statements, misses, request))
+    return Decision(outcome, deciding, problems, _TraceBuilder(statements, misses, request))
 
 
 class _TraceBuilder:
-    """Builds the per-statement trace only when someone reads it (the hot path never does)."""
+    """Builds the per-statement trace only when someone reads it (the hot path never does).
+
+    Statements the resource index skipped are checked here, so their trace names the first
+    element that fails, exactly as if the loop had visited them.
+    """
 
     __slots__ = ("misses", "request", "statements")
 
-    def __init__(self, statements: Sequence[CompiledStatement], misses: list[Miss | None], request: Request):
+    def __init__(self, statements: Sequence[CompiledStatement], misses: dict[int, Miss | None], request: Request):
         self.statements, self.misses, self.request = statements, misses, request
 
     def __call__(self) -> tuple[StatementTrace, ...]:
-        return tuple(self._one(s, m) for s, m in zip(self.statements, self.misses, strict=True))
+        caller, action = _caller(self.request.principal), self.request.action.lower()
+        return tuple(
+            self._one(s, self.misses[i] if i in self.misses else s.check(self.request, caller, action))
+            for i, s in enumerate(self.statements)
+        )
 
     def _one(self, statement: CompiledStatement, miss: Miss | None) -> StatementTrace:
         if miss is None:

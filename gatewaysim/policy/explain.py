@@ -20,9 +20,7 @@ def explain_table(decision: Decision) -> str:
     """One row per statement: effect, whether it applied, and why not."""
     rows = [("statement", "effect", "applies", "why")]
     for trace in decision.trace:
-        rows.append(
-            (trace.statement.label(), trace.statement.effect, "yes" if trace.applies else "no", trace.reason)
-        )
+        rows.append((trace.statement.label(), trace.statement.effect, "yes" if trace.applies else "no", trace.reason))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [
         "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]

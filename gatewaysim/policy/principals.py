@@ -115,11 +115,11 @@ def _add_aws(
     roles: set[tuple[str, str]],
     exact: set[str],
 ) -> None:
-    if value.isdigit() and len(value) == 12:
+    if _is_account(value):
         accounts.add(value)
         return
     parts = value.split(":", 5)
-    if len(parts) < 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts"):
+    if len(parts) < 6 or parts[0] != "arn" or parts[2] not in ("iam", "sts") or not _is_account(parts[4]):
         problems.append(Problem(path, f"`{value}` is not an account id or an IAM/STS principal ARN"))
         return
     account, resource = parts[4], parts[5]
@@ -129,6 +129,10 @@ def _add_aws(
         roles.add((account, resource.rsplit("/", 1)[-1]))
     else:
         exact.add(value)
+
+
+def _is_account(value: str) -> bool:
+    return len(value) == 12 and value.isdigit()
 
 
 def principal_context_keys(principal: str) -> dict[str, str]:
@@ -145,9 +149,7 @@ def principal_context_keys(principal: str) -> dict[str, str]:
     resource = caller.name.split(":", 5)[5]
     service = caller.name.split(":", 3)[2]
     if service == "iam" and resource == "root":
-        keys.update(
-            {"aws:principalarn": caller.name, "aws:principaltype": "Account", "aws:userid": caller.account}
-        )
+        keys.update({"aws:principalarn": caller.name, "aws:principaltype": "Account", "aws:userid": caller.account})
     elif service == "iam" and resource.startswith("user/"):
         keys.update(
             {
