@@ -1,0 +1,80 @@
+"""A YAML loader for CloudFormation templates: short-form tags become their long-form mappings.
+
+``!Sub "x-${AWS::Region}"`` loads as ``{"Fn::Sub": "x-${AWS::Region}"}``, ``!Ref Api`` as
+``{"Ref": "Api"}``, ``!GetAtt Api.RootResourceId`` as ``{"Fn::GetAtt": ["Api", "RootResourceId"]}``.
+Timestamps stay strings (``Version: 2012-10-17`` must not become a date).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+__all__ = ["SHORT_FORMS", "CfnLoader", "load_cfn_yaml"]
+
+SHORT_FORMS: dict[str, str] = {
+    "Ref": "Ref",
+    "Condition": "Condition",
+    **{
+        name: f"Fn::{name}"
+        for name in (
+            "Sub",
+            "GetAtt",
+            "Join",
+            "If",
+            "Select",
+            "Split",
+            "FindInMap",
+            "Base64",
+            "ImportValue",
+            "Equals",
+            "Not",
+            "And",
+            "Or",
+            "GetAZs",
+            "Cidr",
+            "Length",
+            "ToJsonString",
+        )
+    },
+}
+"""Short-form tag name -> long-form key."""
+
+
+class CfnLoader(yaml.SafeLoader):
+    """SafeLoader that knows CloudFormation's ``!Tag`` short forms and keeps timestamps as text."""
+
+
+# SECURITY: copy the resolver table before editing, so the global SafeLoader stays untouched.
+CfnLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _construct_short_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
+    name = SHORT_FORMS.get(tag_suffix)
+    if name is None:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"unknown CloudFormation tag `!{tag_suffix}`", node.start_mark
+        )
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if name == "Fn::GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+CfnLoader.add_multi_constructor("!", _construct_short_form)
+
+
+def load_cfn_yaml(text: str) -> Any:
+    """Load YAML (or JSON, a subset) with CloudFormation's short-form tags expanded."""
+    return yaml.load(text, Loader=CfnLoader)  # SECURITY: CfnLoader is a SafeLoader subclass

@@ -1,0 +1,99 @@
+"""The values importers return, and the settings they share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from gatewaysim.errors import Problem
+
+__all__ = ["Found", "ImportOptions", "ImportedPolicy", "Route", "decode_policy_text", "finish_document"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A method of the API as the source declares it.
+
+    ``auth`` is raw, as the source states it: CloudFormation `{AuthorizationType, AuthorizerId}`,
+    OpenAPI `security`, SAM the authorizer name (event `Auth.Authorizer` or `DefaultAuthorizer`).
+    """
+
+    method: str
+    path: str
+    auth: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedPolicy:
+    """A resource policy found in a source file.
+
+    ``source`` is the kind of file (``cloudformation``, ``sam``, ``openapi``, ``terraform``,
+    ``terraform-show``, ``get-rest-api``, ``policy``); ``location`` the JSON path of the policy in it;
+    ``api`` the API's name there (logical id, Terraform address, title) when it has one; ``api_id``
+    the API id when the source states it (Terraform state, ``get-rest-api``).
+    ``routes`` and ``authorizers`` are what the file says about methods and authorizers, raw.
+    """
+
+    document: dict[str, Any]
+    source: str
+    location: str
+    api: str | None = None
+    api_id: str | None = None
+    routes: tuple[Route, ...] = ()
+    authorizers: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """One API an importer looked at: its policy, or the problems that kept it from one, or neither."""
+
+    api: str | None
+    policy: ImportedPolicy | None = None
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOptions:
+    """What the importer may substitute for references (``None`` = unknown)."""
+
+    account: str | None = None
+    region: str | None = None
+    api_id: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+def decode_policy_text(text: str) -> Any:
+    """Decode a policy given as text: plain JSON, or the backslash-escaped form API Gateway returns.
+
+    ``aws apigateway get-rest-api`` prints ``"policy": "{\\"Version\\":...}"``: once the outer JSON
+    is read the value still carries ``\\"`` and ``\\/``; it is the body of a JSON string literal.
+    """
+    stripped = text.strip()
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        pass
+    try:
+        inner = json.loads(f'"{stripped}"')
+    except ValueError:
+        raise ValueError("the policy text is not JSON") from None
+    try:
+        return json.loads(inner)
+    except ValueError:
+        raise ValueError("the policy text is not JSON, even after unescaping") from None
+
+
+def finish_document(value: Any, location: str, problems: list[Problem]) -> dict[str, Any] | None:
+    """Turn a found policy (mapping or JSON text) into a document; record a problem otherwise."""
+    if isinstance(value, str):
+        try:
+            value = decode_policy_text(value)
+        except ValueError as exc:
+            problems.append(Problem(location, str(exc)))
+            return None
+    if not isinstance(value, Mapping) or "Statement" not in value:
+        problems.append(Problem(location, "not a policy document (a mapping with `Statement`)"))
+        return None
+    return dict(value)
