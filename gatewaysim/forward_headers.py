@@ -1,0 +1,129 @@
+"""Header and URL rules for the HTTP_PROXY integration (spec 10.2), as tables.
+
+Request side: hop-by-hop headers, the names ``Connection`` lists, and the headers API Gateway
+drops before any integration are removed; ``Host`` is set by the forwarder. Response side:
+hop-by-hop headers are dropped; ``Connection``, ``Content-Length``, ``Date``, ``Server`` and
+``WWW-Authenticate`` come back as ``x-amzn-Remapped-<Name>``; a missing ``Content-Type``
+becomes ``application/json``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from multidict import CIMultiDict
+from yarl import URL
+
+__all__ = [
+    "HOP_BY_HOP",
+    "PROTECTED_PREFIXES",
+    "REQUEST_DROPPED",
+    "RESPONSE_DROPPED",
+    "RESPONSE_REMAPPED",
+    "backend_url",
+    "prepare_request_headers",
+    "prepare_response_headers",
+]
+
+# RFC 9110 7.6.1 plus the old proxy names; never forwarded in either direction.
+HOP_BY_HOP: Final = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Dropped before any integration (spec 10.2); Content-Length is recomputed, Host rewritten.
+REQUEST_DROPPED: Final = HOP_BY_HOP | frozenset(
+    {"content-length", "content-md5", "expect", "host", "max-forwards", "server", "via", "www-authenticate"}
+)
+# Backend -> client: kept under a new name (spec 10.2, "always remapped" + the documented 401 case).
+RESPONSE_REMAPPED: Final[Mapping[str, str]] = {
+    "connection": "x-amzn-Remapped-Connection",
+    "content-length": "x-amzn-Remapped-Content-Length",
+    "date": "x-amzn-Remapped-Date",
+    "server": "x-amzn-Remapped-Server",
+    "www-authenticate": "x-amzn-Remapped-WWW-Authenticate",
+}
+RESPONSE_DROPPED: Final = frozenset((HOP_BY_HOP - RESPONSE_REMAPPED.keys()) | {"via"})
+# SECURITY: names the gateway sets itself; a client listing them in `Connection` must not be
+# able to strip them (hop-by-hop header abuse).
+PROTECTED_PREFIXES: Final = ("x-forwarded-", "x-amzn-", "forwarded")
+# SECURITY: bytes that would split the request line or change what the backend parses.
+_UNSAFE_PATH: Final = re.compile(r"[\x00-\x20\x7f#?]")
+_UNSAFE_QUERY: Final = re.compile(r"[\x00-\x20\x7f#]")
+_DEFAULT_CONTENT_TYPE: Final = "application/json"
+
+
+def _connection_listed(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """The lower-case names a ``Connection`` header lists, minus the protected ones."""
+    names: set[str] = set()
+    for name, value in headers:
+        if name.lower() == "connection":
+            names.update(token.strip().lower() for token in value.split(","))
+    return frozenset(n for n in names if n and not n.startswith(PROTECTED_PREFIXES))
+
+
+def prepare_request_headers(
+    incoming: Mapping[str, str] | CIMultiDict[str], drop: frozenset[str] = frozenset()
+) -> CIMultiDict[str]:
+    """A copy of ``incoming`` without hop-by-hop headers and the lower-case names in ``drop``.
+
+    Order and repeated headers are kept. ``Host`` and ``Content-Length`` are removed: the
+    forwarder sets them for the backend.
+    """
+    items = list(incoming.items())
+    dropped = REQUEST_DROPPED | drop | _connection_listed(items)
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in items:
+        if name.lower() not in dropped:
+            out.add(name, value)
+    return out
+
+
+def prepare_response_headers(upstream: Mapping[str, str] | CIMultiDict[str]) -> CIMultiDict[str]:
+    """The backend's answer headers as the client gets them (drop + remap, spec 10.2)."""
+    items = list(upstream.items())
+    listed = _connection_listed(items)
+    out: CIMultiDict[str] = CIMultiDict()
+    has_type = False
+    for name, value in items:
+        key = name.lower()
+        remapped = RESPONSE_REMAPPED.get(key)
+        if remapped is not None:
+            out.add(remapped, value)
+        elif key not in RESPONSE_DROPPED and key not in listed:
+            has_type = has_type or key == "content-type"
+            out.add(name, value)
+    if not has_type:
+        out["Content-Type"] = _DEFAULT_CONTENT_TYPE
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _base(url: str) -> tuple[str, str, str]:
+    parsed = URL(url, encoded=True)
+    if parsed.scheme not in ("http", "https") or not parsed.raw_authority:
+        raise ValueError(f"integration url `{url}` is not an absolute http(s) url")
+    return parsed.scheme, parsed.raw_authority, parsed.raw_path.rstrip("/")
+
+
+def backend_url(base: str, path: str, query_string: str) -> URL:
+    """``base`` + ``path`` (+ ``?query_string``), byte for byte: nothing re-encoded or normalised."""
+    # SECURITY: the server judged these exact bytes; refuse anything the backend would read
+    # differently (a raw `?`/`#` in the path, spaces or control characters).
+    if not path.startswith("/") or _UNSAFE_PATH.search(path):
+        raise ValueError(f"path `{path!r}` is not a normalised request path")
+    if _UNSAFE_QUERY.search(query_string):
+        raise ValueError(f"query string `{query_string!r}` holds unsafe characters")
+    scheme, authority, base_path = _base(base)
+    return URL.build(scheme=scheme, authority=authority, path=base_path + path, query_string=query_string, encoded=True)

@@ -1,0 +1,136 @@
+"""The two streams of one forward: the request body up, the answer down, chunk by chunk.
+
+Neither side is ever read whole. :class:`Upload` feeds the client's body to the backend and
+enforces the payload limit; :func:`relay` copies the backend's answer to the client and turns
+a failure after the answer started into a broken client connection (never a second answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+import aiohttp
+from aiohttp import web
+
+from gatewaysim.errors import RequestTooLarge, UpstreamError
+from gatewaysim.forward_errors import map_client_error
+from gatewaysim.forward_headers import prepare_response_headers
+
+__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "relay", "too_large_message"]
+
+CHUNK_SIZE: Final = 64 * 1024
+
+
+def too_large_message(limit: int, size: int | None = None) -> str:
+    """``request body of `N` bytes is over the `M`-byte payload limit``."""
+    what = f"request body of `{size}` bytes" if size is not None else "request body"
+    return f"{what} is over the `{limit}`-byte payload limit"
+
+
+class Upload:
+    """The request body on its way to the backend; records why it stopped early.
+
+    While a deadline is attached, the integration clock runs only while the backend holds the
+    turn: it is paused while waiting for the client's next bytes (AWS starts its clock once
+    the whole request has arrived) and restarted after each chunk handed on.
+    """
+
+    __slots__ = ("client_error", "deadline", "limit", "request", "sent", "timeout_s", "too_large")
+
+    def __init__(self, request: web.Request, limit: int, timeout_s: float) -> None:
+        self.request = request
+        self.limit = limit
+        self.timeout_s = timeout_s
+        self.deadline: asyncio.Timeout | None = None
+        self.sent = 0
+        self.too_large = False
+        self.client_error: Exception | None = None
+
+    def _clock(self, running: bool) -> None:
+        if self.deadline is not None and not self.deadline.expired():
+            when = asyncio.get_running_loop().time() + self.timeout_s if running else None
+            self.deadline.reschedule(when)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the client's body chunk by chunk; raise (aborting the upload) past the limit."""
+        while True:
+            self._clock(running=False)
+            try:
+                chunk = await self.request.content.readany()
+            except Exception as exc:  # the client broke off or sent a malformed body
+                self.client_error = exc
+                raise
+            self._clock(running=True)
+            if not chunk:
+                return
+            if self.sent + len(chunk) > self.limit:
+                self.too_large = True  # SECURITY: never send the backend more than the limit
+                raise RequestTooLarge(too_large_message(self.limit))
+            self.sent += len(chunk)
+            yield chunk
+
+
+@dataclass(frozen=True, slots=True)
+class Relayed:
+    """What :func:`relay` did: the finished client response, bytes sent, how it broke."""
+
+    response: web.StreamResponse
+    sent: int
+    error: Exception | None
+
+
+async def _read(upstream: aiohttp.ClientResponse) -> bytes:
+    """The next chunk of the backend's body (``b""`` at the end); errors mapped."""
+    try:
+        return await upstream.content.read(CHUNK_SIZE)
+    except (aiohttp.ClientError, OSError) as exc:
+        raise map_client_error(exc) from exc
+
+
+def _start_response(upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> web.StreamResponse:
+    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+    response.headers.extend(prepare_response_headers(upstream.headers))
+    if upstream.content_length is not None:
+        response.content_length = upstream.content_length  # same bytes, same framing
+    if extra:
+        response.headers.update(extra)
+    return response
+
+
+async def relay(request: web.Request, upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> Relayed:
+    """Stream the backend's answer to the client; ``extra`` headers are set before it starts.
+
+    The first chunk is read before the client response starts, so a backend that fails at
+    once still gets a proper gateway error (raised, mapped). A later backend failure breaks
+    the client connection; a client that goes away ends the copy. Both land in ``error``.
+    """
+    chunk = await _read(upstream)
+    response = _start_response(upstream, extra)
+    sent = 0
+    error: Exception | None = None
+    try:
+        await response.prepare(request)
+        while chunk:
+            await response.write(chunk)
+            sent += len(chunk)
+            try:
+                chunk = await _read(upstream)
+            except UpstreamError as exc:
+                error = exc
+                _abort(request)
+                break
+        else:
+            await response.write_eof()
+    except ConnectionError as exc:  # the client went away; the caller closes the upstream
+        error = exc
+    return Relayed(response, sent, error)
+
+
+def _abort(request: web.Request) -> None:
+    """Break the client connection so it sees an incomplete answer, never a second one."""
+    transport = request.transport
+    if transport is not None:
+        transport.close()
