@@ -1,0 +1,383 @@
+"""Throughput and latency: backend direct vs bare aiohttp proxy vs Forwarder vs the gateway.
+
+    python bench/proxy_bench.py --requests 5000 --concurrency 50
+
+Every server runs in its own process on 127.0.0.1 (port 0); this process is only the load
+generator (one aiohttp client, ``--concurrency`` workers sharing ``--requests``). The targets run
+one after the other, each after a warm-up, each bounded by ``--max-seconds``. Children stop when
+this process closes their stdin (or dies), so nothing is left running.
+
+Targets:
+  direct      the backend itself
+  bare-proxy  a minimal aiohttp pass-through (one ClientSession, streaming, no policy, no rules)
+  forwarder   gatewaysim's Forwarder behind a bare handler (headers, limits, timeouts; no policy)
+  gateway     the gateway app with the seed policy (corporate network) and the access log on
+
+The process roles are the same file: ``--serve backend|bare-proxy|forwarder|gateway``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_POLICY = REPO / "config" / "default-policy.json"
+STAGE_PATH = "/prod/bench/items?x=1"  # the gateway strips the stage; the others pass it through
+CALLER_IP = "203.0.113.7"  # inside the seed policy's allow-list, given via a trusted proxy header
+HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "host", "content-length"})
+
+
+# --- the server roles (child processes) ------------------------------------------------------
+
+
+def backend_app(response_bytes: int) -> web.Application:
+    """A backend that drains the request body and answers ``response_bytes`` bytes.
+    The answer's ``X-Received-Bytes`` says how much request body arrived;
+    ``?stream=N`` streams N bytes instead, in 1 MiB blocks (for the big-download measurement).
+    """
+    body = b"b" * response_bytes
+    block = b"s" * (1024 * 1024)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        received = 0
+        async for chunk in request.content.iter_any():
+            received += len(chunk)
+        if "stream" not in request.query:
+            headers = {"X-Received-Bytes": str(received)}
+            return web.Response(body=body, content_type="application/json", headers=headers)
+        size = int(request.query["stream"])
+        response = web.StreamResponse()
+        response.content_length = size
+        await response.prepare(request)
+        for start in range(0, size, len(block)):
+            await response.write(block[: size - start])
+        await response.write_eof()
+        return response
+
+    return _catch_all(handle)
+
+
+def bare_proxy_app(backend: str) -> web.Application:
+    """The baseline: the least code that streams a request through aiohttp and back."""
+    app = _catch_all(None)
+    key = web.AppKey("session", aiohttp.ClientSession)
+
+    async def session_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[key] = aiohttp.ClientSession(auto_decompress=False)
+        yield
+        await app[key].close()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP}
+        data = request.content if request.body_exists else None
+        async with app[key].request(
+            request.method, backend + request.raw_path, headers=headers, data=data, allow_redirects=False
+        ) as upstream:
+            response = web.StreamResponse(status=upstream.status)
+            response.headers.update({k: v for k, v in upstream.headers.items() if k.lower() not in HOP})
+            await response.prepare(request)
+            async for chunk in upstream.content.iter_chunked(64 * 1024):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
+
+    app.cleanup_ctx.append(session_ctx)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
+    """gatewaysim's Forwarder behind a handler with no policy and no identity."""
+    from gatewaysim.forward import Forwarder, ForwardSettings
+
+    forwarder = Forwarder(ForwardSettings(max_body_bytes=max_body_bytes))
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        await forwarder.start()
+        yield
+        await forwarder.close()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        path, _, query = request.raw_path.partition("?")
+        result = await forwarder.forward(
+            request, backend_url=backend, path=path, query_string=query, headers=request.headers
+        )
+        return result.response
+
+    app = _catch_all(handle)
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def gateway_app(backend: str, log_file: str, max_body_bytes: int) -> web.Application:
+    """The gateway with the seed policy and the access log on (the server helper's factory)."""
+    try:
+        server = importlib.import_module("gatewaysim.server")
+    except ImportError as exc:
+        raise SystemExit(f"gateway unavailable: {exc}") from exc
+    from gatewaysim.config import build_settings
+
+    raw = {
+        "api": {
+            "backend": backend,
+            "policy": str(SEED_POLICY),
+            "forward": {"max_body_bytes": max_body_bytes},
+        },
+        "identity": {"trusted_proxies": ["127.0.0.1/32"]},
+        "log": {"format": "json", "file": log_file},
+    }
+    settings = build_settings(raw, base_dir=REPO)
+    factory: Callable[..., web.Application] | None = getattr(server, "create_app", None) or getattr(
+        server, "build_app", None
+    )
+    if factory is None:
+        raise SystemExit("gatewaysim.server has no create_app/build_app yet")
+    return factory(settings)
+
+
+def _catch_all(handler: Any) -> web.Application:
+    app = web.Application(client_max_size=1 << 40)
+    if handler is not None:
+        app.router.add_route("*", "/{tail:.*}", handler)
+    return app
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run one role on 127.0.0.1:0, print the port, stop when stdin closes."""
+    if args.serve == "backend":
+        app = backend_app(args.response_bytes)
+    elif args.serve == "bare-proxy":
+        app = bare_proxy_app(args.backend)
+    elif args.serve == "forwarder":
+        app = forwarder_app(args.backend, args.max_body_bytes)
+    else:
+        app = gateway_app(args.backend, args.log_file, args.max_body_bytes)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    print(runner.addresses[0][1], flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
+
+
+# --- the parent: spawn, drive, measure -------------------------------------------------------
+
+
+@dataclass
+class Child:
+    """One server process we started, and its base URL."""
+
+    role: str
+    proc: asyncio.subprocess.Process
+    url: str
+
+    async def stop(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        try:
+            await asyncio.wait_for(self.proc.wait(), 10)
+        except TimeoutError:
+            self.proc.kill()  # only our own child, by its handle
+            await self.proc.wait()
+
+
+async def spawn(role: str, *extra: str) -> Child:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--serve",
+        role,
+        *extra,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    if not line.strip().isdigit():
+        await proc.wait()
+        raise RuntimeError(f"{role} did not start (exit code {proc.returncode})")
+    return Child(role, proc, f"http://127.0.0.1:{int(line)}")
+
+
+@dataclass
+class Stats:
+    """What one load run measured."""
+
+    target: str
+    completed: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+    timed_out: bool = False
+
+    @property
+    def rps(self) -> float:
+        return self.completed / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def drive(target: str, url: str, args: argparse.Namespace, requests: int) -> Stats:
+    """``requests`` requests from ``--concurrency`` workers; bounded by ``--max-seconds``."""
+    body = b"r" * args.body_bytes if args.body_bytes else None
+    method = "POST" if body else "GET"
+    headers = {"X-Forwarded-For": CALLER_IP}
+    latencies: list[float] = []
+    errors = 0
+    remaining = requests
+    connector = aiohttp.TCPConnector(limit=args.concurrency)
+
+    async def worker(session: aiohttp.ClientSession) -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            started = time.perf_counter()
+            try:
+                async with session.request(method, url + STAGE_PATH, data=body, headers=headers) as resp:
+                    await resp.read()
+                    ok = resp.status == 200
+            except aiohttp.ClientError:
+                ok = False
+            if ok:
+                latencies.append((time.perf_counter() - started) * 1000)
+            else:
+                errors += 1
+
+    timed_out = False
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(args.max_seconds):
+                await asyncio.gather(*(worker(session) for _ in range(args.concurrency)))
+        except TimeoutError:
+            timed_out = True
+        seconds = time.perf_counter() - started
+    return Stats(target, len(latencies), errors, seconds, latencies, timed_out)
+
+
+def merge(target: str, runs: list[Stats]) -> Stats:
+    """One row from several rounds: the median round's throughput, every latency pooled."""
+    best = sorted(runs, key=lambda s: s.rps)[len(runs) // 2]
+    latencies = [ms for s in runs for ms in s.latencies_ms]
+    errors = sum(s.errors for s in runs)
+    return Stats(target, best.completed, errors, best.seconds, latencies, any(s.timed_out for s in runs))
+
+
+def report(rows: list[Stats]) -> None:
+    print(f"{'target':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'done':>7} {'errors':>6}")
+    for s in rows:
+        note = "  (hit --max-seconds)" if s.timed_out else ""
+        print(
+            f"{s.target:<11} {s.rps:>9.0f} {s.pct(0.5):>8.2f} {s.pct(0.99):>8.2f} {s.completed:>7} {s.errors:>6}{note}"
+        )
+    by = {s.target: s for s in rows}
+    print()
+    for a, b in (
+        ("gateway", "bare-proxy"),
+        ("gateway", "direct"),
+        ("forwarder", "bare-proxy"),
+        ("bare-proxy", "direct"),
+    ):
+        if a in by and b in by and by[b].rps:
+            ratio = by[a].rps / by[b].rps
+            p50 = by[a].pct(0.5) / by[b].pct(0.5)
+            print(f"{a}/{b}: throughput x{ratio:.2f}, p50 latency x{p50:.2f}")
+
+
+async def start_targets(args: argparse.Namespace, log_file: str, children: list[Child]) -> list[tuple[str, str]]:
+    """Start the backend and each proxy role; a role that cannot start is skipped (and said so)."""
+    backend = await spawn("backend", "--response-bytes", str(args.response_bytes))
+    children.append(backend)
+    targets = [("direct", backend.url)]
+    limit = ["--max-body-bytes", str(max(args.body_bytes, 10 * 1024 * 1024))]
+    for role in ("bare-proxy", "forwarder", "gateway"):
+        try:
+            child = await spawn(role, "--backend", backend.url, "--log-file", log_file, *limit)
+        except RuntimeError as exc:
+            print(f"skipping {role}: {exc}", file=sys.stderr)
+            continue
+        children.append(child)
+        targets.append((role, child.url))
+    return targets
+
+
+async def measure(args: argparse.Namespace, targets: list[tuple[str, str]]) -> list[Stats]:
+    """Warm every target up, then run ``--rounds`` interleaved rounds over the ones that work."""
+    live = []
+    for name, url in targets:
+        warm = await drive(name, url, args, max(args.concurrency, args.requests // 10))
+        if warm.completed:
+            live.append((name, url))
+        else:
+            print(f"skipping {name}: every warm-up request failed", file=sys.stderr)
+    runs: dict[str, list[Stats]] = {name: [] for name, _ in live}
+    for _ in range(args.rounds):  # interleaved, so a noisy moment hits every target alike
+        for name, url in live:
+            runs[name].append(await drive(name, url, args, args.requests))
+    return [merge(name, stats) for name, stats in runs.items()]
+
+
+async def run(args: argparse.Namespace) -> int:
+    """Start the servers, measure, stop them, print the table."""
+    children: list[Child] = []
+    with tempfile.TemporaryDirectory(prefix="gatewaysim-bench-") as tmp:
+        log_file = os.path.join(tmp, "access.log")
+        try:
+            rows = await measure(args, await start_targets(args, log_file, children))
+        finally:
+            for child in reversed(children):
+                await child.stop()
+        if os.path.exists(log_file):
+            with open(log_file, "rb") as fh:
+                print(f"gateway access log: {sum(1 for _ in fh)} lines", file=sys.stderr)
+    sizes = f"body={args.body_bytes}B response={args.response_bytes}B"
+    print(f"requests={args.requests} concurrency={args.concurrency} rounds={args.rounds} {sizes}")
+    report(rows)
+    return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    p.add_argument("--requests", type=int, default=5000)
+    p.add_argument("--concurrency", type=int, default=50)
+    p.add_argument("--body-bytes", type=int, default=0, help="POST this many bytes per request (0: GET)")
+    p.add_argument("--response-bytes", type=int, default=256)
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median round is shown")
+    p.add_argument("--max-seconds", type=float, default=60.0, help="cap per target run")
+    p.add_argument("--serve", choices=["backend", "bare-proxy", "forwarder", "gateway"], help=argparse.SUPPRESS)
+    p.add_argument("--backend", help=argparse.SUPPRESS)
+    p.add_argument("--log-file", help=argparse.SUPPRESS)
+    p.add_argument("--max-body-bytes", type=int, default=10 * 1024 * 1024, help=argparse.SUPPRESS)
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if args.serve:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args))
+        return 0
+    return asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

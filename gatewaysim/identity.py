@@ -1,0 +1,192 @@
+"""aiohttp request -> ``RequestContext``: who is calling, from where, and what they ask for.
+
+* ``aws:SourceIp`` is the socket peer (IPv6 scope stripped, ``::ffff:a.b.c.d`` read as
+  ``a.b.c.d``). ``X-Forwarded-For`` counts only when the peer is inside a configured trusted
+  proxy network (none by default); then the rightmost hop that is not a trusted proxy is the
+  caller. An entry that is not an address stops the walk: the proxy that appended it is used.
+* The principal comes from the principal header (default ``X-Gatewaysim-Principal``); absent
+  or empty, the caller is ``anonymous``. ``aws:PrincipalArn``/``Account``/``Type`` are derived
+  from it by ``Request.from_mapping`` and are absent for ``anonymous`` (spec 5).
+* Configured headers fill condition keys (default ``X-Gatewaysim-Source-Vpc`` ->
+  ``aws:SourceVpc``, ``X-Gatewaysim-Source-Vpce`` -> ``aws:SourceVpce``); an empty header
+  counts as absent. These identity headers never reach the backend.
+* Always set: ``aws:CurrentTime`` (``2026-11-29T12:00:00Z``), ``aws:EpochTime``,
+  ``aws:SecureTransport``; ``aws:UserAgent``/``aws:Referer`` only when the header was sent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from aiohttp import web
+from multidict import istr
+
+from gatewaysim.arn import method_arn
+from gatewaysim.config import ApiSettings, IdentitySettings
+from gatewaysim.config_fields import IPNetwork
+from gatewaysim.paths import Target
+from gatewaysim.policy import Request
+from gatewaysim.responses import RequestIds
+
+__all__ = [
+    "ANONYMOUS",
+    "IdentityResolver",
+    "RequestContext",
+    "client_address",
+    "forwarded_chain",
+    "forwarded_hops",
+    "peer_address",
+    "request_peer",
+]
+
+ANONYMOUS: Final = "anonymous"
+INVOKE: Final = "execute-api:Invoke"
+_UNKNOWN_PEER: Final = "0.0.0.0"  # a transport with no peer (closed, or a unix socket)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Everything later stages know about one request; built once, never changed."""
+
+    ids: RequestIds
+    api_id: str
+    stage: str
+    http_method: str
+    path: str  # normalised, after the stage: `/` or `/pets/1`
+    query_string: str
+    method_arn: str
+    principal: str
+    source_ip: str
+    peer_ip: str
+    forwarded_for: str  # the X-Forwarded-For the backend gets
+    secure: bool
+    request_time: float  # epoch seconds
+    policy_request: Request
+
+    @property
+    def full_path(self) -> str:
+        """The request path with its stage, as ``$context.path``: ``/prod/pets/1``."""
+        return f"/{self.stage}{self.path}"
+
+
+def peer_address(host: str) -> str:
+    """A socket peer as ``aws:SourceIp`` shows it: no IPv6 scope, IPv4-mapped read as IPv4."""
+    host = host.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
+
+
+def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+def forwarded_hops(values: Sequence[str]) -> list[str]:
+    """The ``X-Forwarded-For`` entries of every such header, in order, trimmed."""
+    return [hop.strip() for value in values for hop in value.split(",") if hop.strip()]
+
+
+def client_address(peer: str, hops: Sequence[str], trusted: Sequence[IPNetwork]) -> str:
+    """``aws:SourceIp``: the peer, or behind trusted proxies the rightmost untrusted hop."""
+    # SECURITY: a client-supplied X-Forwarded-For counts only when the peer is a trusted proxy.
+    if not trusted or not _trusted(peer, trusted):
+        return peer
+    last_trusted = peer
+    for hop in reversed(hops):
+        address = peer_address(hop)
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            return last_trusted  # garbage: believe only the proxy that appended it
+        if not _trusted(address, trusted):
+            return address
+        last_trusted = address
+    return last_trusted
+
+
+def forwarded_chain(peer: str, hops: Sequence[str], trusted: Sequence[IPNetwork]) -> str:
+    """The ``X-Forwarded-For`` for the backend: the trusted chain plus the peer, else the peer."""
+    if hops and trusted and _trusted(peer, trusted):
+        return ", ".join([*hops, peer])
+    return peer  # SECURITY: an untrusted peer's chain is dropped, never passed on
+
+
+class IdentityResolver:
+    """Reads identity from requests; header names are prepared once, at startup."""
+
+    def __init__(self, settings: IdentitySettings) -> None:
+        self.settings = settings
+        self._principal_header = istr(settings.principal_header)
+        self._context_headers = tuple((istr(name), key) for name, key in settings.headers)
+        self.identity_headers: frozenset[str] = frozenset(
+            [settings.principal_header.lower(), *(name.lower() for name, _ in settings.headers)]
+        )
+
+    def resolve(
+        self, request: web.Request, api: ApiSettings, target: Target, ids: RequestIds, now: float | None = None
+    ) -> RequestContext:
+        """The context of ``request`` for ``api``, whose target is already normalised."""
+        now = time.time() if now is None else now
+        headers = request.headers
+        peer = request_peer(request)
+        hops = forwarded_hops(headers.getall("X-Forwarded-For", ()))
+        trusted = self.settings.trusted_proxies
+        source_ip = client_address(peer, hops, trusted)
+        secure = self.settings.secure_transport
+        if secure is None:
+            secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
+        principal = headers.get(self._principal_header, "").strip() or ANONYMOUS
+        context = {
+            "aws:sourceip": source_ip,
+            "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+            "aws:epochtime": str(int(now)),
+            "aws:securetransport": "true" if secure else "false",
+        }
+        for name, key in (("User-Agent", "aws:useragent"), ("Referer", "aws:referer")):
+            if name in headers:
+                context[key] = headers[name]
+        for header, key in self._context_headers:
+            value = headers.get(header, "")
+            if value:
+                context[key] = value
+        arn = method_arn(api.arn, target.stage, request.method, target.path)
+        policy_request = Request.from_mapping(
+            {"principal": principal, "action": INVOKE, "resource": arn, "context": context}
+        )
+        return RequestContext(
+            ids=ids,
+            api_id=api.api_id,
+            stage=target.stage,
+            http_method=request.method,
+            path=target.path,
+            query_string=target.query_string,
+            method_arn=arn,
+            principal=principal,
+            source_ip=source_ip,
+            peer_ip=peer,
+            forwarded_for=forwarded_chain(peer, hops, trusted),
+            secure=secure,
+            request_time=now,
+            policy_request=policy_request,
+        )
+
+
+def request_peer(request: web.BaseRequest) -> str:
+    """The socket peer of ``request`` as ``aws:SourceIp`` shows it."""
+    transport = request.transport
+    peername = transport.get_extra_info("peername") if transport is not None else None
+    if isinstance(peername, tuple) and peername:
+        return peer_address(str(peername[0]))
+    return _UNKNOWN_PEER

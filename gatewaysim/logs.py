@@ -1,0 +1,94 @@
+"""The access log: one line per request, built from the values the stages returned.
+
+Fields follow API Gateway's ``$context`` variables: ``requestId``, ``requestTime`` (ISO 8601 UTC),
+``apiId``, ``ip``, ``caller``, ``httpMethod``, ``path``, ``resourceArn`` (the method ARN),
+``stage``, ``status``, ``responseLength``, ``latency`` and ``integrationLatency`` (ms),
+``decision`` (the resource policy's outcome; ``NoPolicy`` when the API has none; null when the
+request never reached the policy), ``decidingStatement``, ``authorizer`` (null while no
+authorizer ran), ``verdict`` (the outcome-table rule that decided, ``flow.Verdict.explain()``),
+``errorType`` and ``errorMessage``. ``json`` writes one JSON object a line (``json.dumps``
+once); ``text`` writes a short human line with control characters escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Mapping
+from typing import IO, Any, Final
+
+__all__ = ["ACCESS_FIELDS", "AccessLog"]
+
+ACCESS_FIELDS: Final = (
+    "requestId",
+    "requestTime",
+    "apiId",
+    "ip",
+    "caller",
+    "httpMethod",
+    "path",
+    "resourceArn",
+    "stage",
+    "status",
+    "responseLength",
+    "latency",
+    "integrationLatency",
+    "decision",
+    "decidingStatement",
+    "authorizer",
+    "verdict",
+    "errorType",
+    "errorMessage",
+)
+_MAX_TEXT: Final = 2048
+
+
+def _clean(value: Any) -> str:
+    """One field for a text line: control characters escaped, long values cut."""
+    text = "-" if value is None else str(value)
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text[:_MAX_TEXT]
+
+
+class AccessLog:
+    """Writes access records to a text stream (stderr by default) in ``json`` or ``text`` form."""
+
+    def __init__(self, stream: IO[str] | None = None, fmt: str = "json", *, owns_stream: bool = False) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.format = fmt
+        self._owns_stream = owns_stream
+
+    @classmethod
+    def open(cls, file: str | None, fmt: str) -> AccessLog:
+        """Log to ``file`` (appended, line-buffered) or to stderr when ``file`` is None."""
+        if file is None:
+            return cls(None, fmt)
+        return cls(open(file, "a", encoding="utf-8", buffering=1), fmt, owns_stream=True)
+
+    def emit(self, record: Mapping[str, Any]) -> None:
+        """Write one record as one line."""
+        line = json.dumps(record, separators=(",", ":")) if self.format == "json" else self.text_line(record)
+        self.stream.write(line + "\n")
+
+    @staticmethod
+    def text_line(record: Mapping[str, Any]) -> str:
+        """``ip caller [time] "METHOD path" status length latency decision errorType requestId``."""
+        parts = [
+            _clean(record.get("ip")),
+            _clean(record.get("caller")),
+            f"[{_clean(record.get('requestTime'))}]",
+            f'"{_clean(record.get("httpMethod"))} {_clean(record.get("path"))}"',
+            _clean(record.get("status")),
+            _clean(record.get("responseLength")),
+            f"{record.get('latency', 0):.1f}ms",
+            _clean(record.get("decision")),
+            _clean(record.get("errorType")),
+            _clean(record.get("requestId")),
+        ]
+        return " ".join(parts)
+
+    def close(self) -> None:
+        """Close the file if this log opened it (idempotent)."""
+        if self._owns_stream and not self.stream.closed:
+            self.stream.close()

@@ -1,0 +1,53 @@
+"""The header set the backend gets (spec 10.2), built by the server before forwarding.
+
+Dropped: the identity headers (SECURITY: a backend must never see, or trust, a caller's claimed
+principal or VPC), the method-override headers (SECURITY: the verb judged is the verb forwarded;
+``X-HTTP-Method-Override`` and friends could make a backend run another verb), and any
+client-sent ``X-Forwarded-For``/``-Proto``/``-Port`` and ``X-Amzn-Apigateway-Api-Id`` (the gateway
+sets its own). Added: ``X-Forwarded-For`` (from ``RequestContext.forwarded_for``),
+``X-Forwarded-Proto``, ``X-Forwarded-Port``, ``X-Amzn-Apigateway-Api-Id`` and, when the caller
+sent none, an ``X-Amzn-Trace-Id``. Hop-by-hop headers, ``Host`` and ``Content-Length`` are the
+forwarder's business (:mod:`gatewaysim.forward_headers`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from typing import Final
+
+from multidict import CIMultiDict
+
+from gatewaysim.identity import RequestContext
+
+__all__ = ["GATEWAY_SET", "METHOD_OVERRIDE_HEADERS", "drop_set", "outgoing_headers", "trace_id"]
+
+METHOD_OVERRIDE_HEADERS: Final = frozenset({"x-http-method-override", "x-http-method", "x-method-override"})
+GATEWAY_SET: Final = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-apigateway-api-id"})
+
+
+def drop_set(identity_headers: Iterable[str]) -> frozenset[str]:
+    """Every lower-case header name the backend must not get from the client (built once)."""
+    return frozenset(name.lower() for name in identity_headers) | METHOD_OVERRIDE_HEADERS | GATEWAY_SET
+
+
+def trace_id(now: float) -> str:
+    """An X-Ray style ``Root=1-{epoch hex}-{24 hex}``."""
+    return f"Root=1-{int(now):08x}-{secrets.token_hex(12)}"
+
+
+def outgoing_headers(
+    incoming: Mapping[str, str], drop: frozenset[str], ctx: RequestContext, port: int
+) -> CIMultiDict[str]:
+    """The client's headers minus ``drop``, plus the ``X-Forwarded-*`` and AWS headers."""
+    out: CIMultiDict[str] = CIMultiDict()
+    for name, value in incoming.items():
+        if name.lower() not in drop:  # SECURITY: identity and method-override headers stop here
+            out.add(name, value)
+    out["X-Forwarded-For"] = ctx.forwarded_for
+    out["X-Forwarded-Proto"] = "https" if ctx.secure else "http"
+    out["X-Forwarded-Port"] = str(port)
+    out["X-Amzn-Apigateway-Api-Id"] = ctx.api_id
+    if "X-Amzn-Trace-Id" not in out:
+        out["X-Amzn-Trace-Id"] = trace_id(ctx.request_time)
+    return out
