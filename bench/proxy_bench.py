@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,12 +123,9 @@ def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
 
 
 def gateway_app(backend: str, log_file: str, max_body_bytes: int) -> web.Application:
-    """The gateway with the seed policy and the access log on (the server helper's factory)."""
-    try:
-        server = importlib.import_module("gatewaysim.server")
-    except ImportError as exc:
-        raise SystemExit(f"gateway unavailable: {exc}") from exc
+    """The gateway with the seed policy and the JSON access log on."""
     from gatewaysim.config import build_settings
+    from gatewaysim.server import Gateway
 
     raw = {
         "api": {
@@ -140,13 +136,7 @@ def gateway_app(backend: str, log_file: str, max_body_bytes: int) -> web.Applica
         "identity": {"trusted_proxies": ["127.0.0.1/32"]},
         "log": {"format": "json", "file": log_file},
     }
-    settings = build_settings(raw, base_dir=REPO)
-    factory: Callable[..., web.Application] | None = getattr(server, "create_app", None) or getattr(
-        server, "build_app", None
-    )
-    if factory is None:
-        raise SystemExit("gatewaysim.server has no create_app/build_app yet")
-    return factory(settings)
+    return Gateway(build_settings(raw, base_dir=REPO)).app()
 
 
 def _catch_all(handler: Any) -> web.Application:

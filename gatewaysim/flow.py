@@ -244,16 +244,14 @@ def combine(
     if rule is Rule.NO_POLICY:
         return Verdict(ALLOW, rule)
     if rule is Rule.POLICY_ONLY:
-        outcome, row = TABLE_POLICY_ONLY[column], ("-", column.value)
-        text = _policy_text(caller, method_arn, outcome)
+        outcome, row, special = TABLE_POLICY_ONLY[column], ("-", column.value), None
     else:
         key = (authorizer_column or A.NEITHER, column)
         outcome, row = _TABLES[rule][key], (key[0].value, column.value)
         special = _AUTHORIZER_TEXT.get(key) if auth_type is AuthType.CUSTOM else None
-        text = special or _policy_text(caller, method_arn, outcome)
     if outcome is ALLOW:
         return Verdict(outcome, rule, row)
-    return Verdict(outcome, rule, row, _access_denied(text))
+    return Verdict(outcome, rule, row, _access_denied(special or _policy_text(caller, method_arn, outcome)))
 
 
 def decide(

@@ -20,6 +20,7 @@ import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from gatewaysim.config import ApiSettings, IdentitySettings
 from gatewaysim.config_fields import IPNetwork
 from gatewaysim.paths import Target
 from gatewaysim.policy import Request
+from gatewaysim.policy.principals import principal_context_keys
 from gatewaysim.responses import RequestIds
 
 __all__ = [
@@ -73,6 +75,7 @@ class RequestContext:
         return f"/{self.stage}{self.path}"
 
 
+@lru_cache(maxsize=4096)
 def peer_address(host: str) -> str:
     """A socket peer as ``aws:SourceIp`` shows it: no IPv6 scope, IPv4-mapped read as IPv4."""
     host = host.split("%", 1)[0]
@@ -85,7 +88,8 @@ def peer_address(host: str) -> str:
     return str(address)
 
 
-def _trusted(address: str, networks: Sequence[IPNetwork]) -> bool:
+@lru_cache(maxsize=4096)
+def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -98,7 +102,7 @@ def forwarded_hops(values: Sequence[str]) -> list[str]:
     return [hop.strip() for value in values for hop in value.split(",") if hop.strip()]
 
 
-def client_address(peer: str, hops: Sequence[str], trusted: Sequence[IPNetwork]) -> str:
+def client_address(peer: str, hops: Sequence[str], trusted: tuple[IPNetwork, ...]) -> str:
     """``aws:SourceIp``: the peer, or behind trusted proxies the rightmost untrusted hop."""
     # SECURITY: a client-supplied X-Forwarded-For counts only when the peer is a trusted proxy.
     if not trusted or not _trusted(peer, trusted):
@@ -116,7 +120,7 @@ def client_address(peer: str, hops: Sequence[str], trusted: Sequence[IPNetwork])
     return last_trusted
 
 
-def forwarded_chain(peer: str, hops: Sequence[str], trusted: Sequence[IPNetwork]) -> str:
+def forwarded_chain(peer: str, hops: Sequence[str], trusted: tuple[IPNetwork, ...]) -> str:
     """The ``X-Forwarded-For`` for the backend: the trusted chain plus the peer, else the peer."""
     if hops and trusted and _trusted(peer, trusted):
         return ", ".join([*hops, peer])
@@ -129,7 +133,7 @@ class IdentityResolver:
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
         self._principal_header = istr(settings.principal_header)
-        self._context_headers = tuple((istr(name), key) for name, key in settings.headers)
+        self._context_headers = tuple((istr(name), key.lower()) for name, key in settings.headers)
         self.identity_headers: frozenset[str] = frozenset(
             [settings.principal_header.lower(), *(name.lower() for name, _ in settings.headers)]
         )
@@ -148,23 +152,25 @@ class IdentityResolver:
         if secure is None:
             secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
         principal = headers.get(self._principal_header, "").strip() or ANONYMOUS
-        context = {
-            "aws:sourceip": source_ip,
-            "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
-            "aws:epochtime": str(int(now)),
-            "aws:securetransport": "true" if secure else "false",
+        second = int(now)
+        context: dict[str, tuple[str, ...]] = {
+            "aws:sourceip": (source_ip,),
+            "aws:currenttime": (_iso_time(second),),
+            "aws:epochtime": (str(second),),
+            "aws:securetransport": ("true" if secure else "false",),
         }
         for name, key in (("User-Agent", "aws:useragent"), ("Referer", "aws:referer")):
             if name in headers:
-                context[key] = headers[name]
+                context[key] = (headers[name],)
         for header, key in self._context_headers:
             value = headers.get(header, "")
             if value:
-                context[key] = value
+                context[key] = (value,)
+        if principal != ANONYMOUS:
+            for key, derived in principal_context_keys(principal).items():
+                context.setdefault(key, (derived,))
         arn = method_arn(api.arn, target.stage, request.method, target.path)
-        policy_request = Request.from_mapping(
-            {"principal": principal, "action": INVOKE, "resource": arn, "context": context}
-        )
+        policy_request = Request(principal, INVOKE, arn, context)
         return RequestContext(
             ids=ids,
             api_id=api.api_id,
@@ -181,6 +187,12 @@ class IdentityResolver:
             request_time=now,
             policy_request=policy_request,
         )
+
+
+@lru_cache(maxsize=4)
+def _iso_time(second: int) -> str:
+    """``aws:CurrentTime`` for one epoch second (requests in the same second share the string)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
 def request_peer(request: web.BaseRequest) -> str:

@@ -109,8 +109,15 @@ class Gateway:
         # router matches the decoded, dot-collapsed request.path and 404s CONNECT or `%0a`
         # targets on its own). The one middleware never calls the router's handler.
         app = web.Application(middlewares=[self._gateway_middleware])
+        # A catch-all route only so the router's lookup succeeds: an unmatched lookup builds an
+        # HTTPNotFound response object on every request (measured: a third of the gateway's cost).
+        app.router.add_route("*", "/{tail:.*}", self._never_called)
         app.cleanup_ctx.append(self._lifecycle)
         return app
+
+    @staticmethod
+    async def _never_called(request: web.Request) -> web.StreamResponse:  # pragma: no cover - see app()
+        raise AssertionError("the gateway middleware answers every request")
 
     @web.middleware
     async def _gateway_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
