@@ -72,8 +72,16 @@ _SERVE_OVERRIDES: Final = (
 )
 
 
+# The embedded default (no config, policy or backend) is a demo on loopback: it believes
+# X-Forwarded-For from loopback so `curl -H 'X-Forwarded-For: 203.0.113.10'` can show an allow.
+DEMO_TRUSTED_PROXIES: Final = ["127.0.0.0/8", "::1/128"]
+
+
 def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
-    settings = load_settings(args.config, {name: getattr(args, name) for name in _SERVE_OVERRIDES})
+    overrides = {name: getattr(args, name) for name in _SERVE_OVERRIDES}
+    if args.config is None and args.policy is None and args.backend is None and args.trusted_proxies is None:
+        overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES
+    settings = load_settings(args.config, overrides)
     _one_line_logging()
     try:
         asyncio.run(serve(settings, out))
