@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gatewaysim.dispatch import invoke_urls
 from gatewaysim.policy import CompiledPolicy, Statement
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ def banner(gateway: Gateway, url: str) -> str:
     for runtime in gateway.apis.values():
         api = runtime.settings
         lines.append(f"  api {api.api_id} (account {api.account}, {api.region})")
-        lines.extend(f"    invoke url: {url}/{stage}/" for stage in api.stages)
+        single = len(gateway.apis) == 1
+        lines.extend(
+            f"    invoke url: {u}" for stage in api.stages for u in invoke_urls(url, api.api_id, stage, single=single)
+        )
         if api.policy is None:
             lines.append("    resource policy: none - every request is allowed (auth NONE, no policy)")
         else:

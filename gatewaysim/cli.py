@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, TextIO
 
-from gatewaysim import __version__, check_cli, simulate
+from gatewaysim import __version__, check_cli, policy_cli, scenario_cli, simulate
 from gatewaysim.config import load_settings
 from gatewaysim.errors import GatewaysimError
 from gatewaysim.server import serve
@@ -55,6 +55,15 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--log-format", choices=("json", "text"), help="access log format (default json)")
     add("--log-file", metavar="FILE", help="append the access log here instead of stderr")
+    add("--decisions-file", metavar="FILE", help="append every decision here, one JSON event a line")
+    add(
+        "--no-reload",
+        dest="reload",
+        action="store_const",
+        const=False,
+        help="do not watch the config and policy files for changes",
+    )
+    add("--reload-interval", type=float, metavar="SECONDS", help="how often to look for changes (default 0.5)")
 
 
 _SERVE_OVERRIDES: Final = (
@@ -69,6 +78,9 @@ _SERVE_OVERRIDES: Final = (
     "trusted_proxies",
     "log_format",
     "log_file",
+    "decisions_file",
+    "reload",
+    "reload_interval",
 )
 
 
@@ -84,7 +96,7 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings(args.config, overrides)
     _one_line_logging()
     try:
-        asyncio.run(serve(settings, out))
+        asyncio.run(serve(settings, out, reload_settings=lambda: load_settings(args.config, overrides)))
     except OSError as exc:  # the listening socket: address in use, permission, unknown host
         raise _ListenError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     return 0
@@ -108,6 +120,8 @@ def _one_line_logging() -> None:
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.propagate = False
+    for name in ("gatewaysim.admin", "gatewaysim.reload"):  # a policy change is worth a line
+        logging.getLogger(name).setLevel(logging.INFO)
 
 
 # The sub-commands, in the order `--help` lists them.
@@ -115,6 +129,8 @@ COMMANDS: Final[dict[str, Command]] = {
     "serve": Command("run the gateway in front of a backend", _serve_arguments, _run_serve),
     "simulate": Command("evaluate requests against a policy, no server", simulate.add_arguments, simulate.run),
     "check": Command("lint resource policies against their API", check_cli.add_arguments, check_cli.run),
+    "test": Command("check scenario files against a policy or a gateway", scenario_cli.add_arguments, scenario_cli.run),
+    "policy": Command("get, put or delete a gateway's resource policy", policy_cli.add_arguments, policy_cli.run),
 }
 
 

@@ -1,8 +1,8 @@
 """Settings: a YAML config file plus command-line flags -> frozen ``Settings`` (flags win).
 
 The simple form declares one API under ``api:``; the general form lists several under ``apis:``
-(same keys; the gateway then picks the API by the first label of the ``Host`` header, as
-``{api-id}.execute-api.{region}.amazonaws.com`` does on AWS)::
+(same keys; the gateway then picks the API by the Host ``{api-id}.execute-api.localhost`` or
+the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim.dispatch``)::
 
     host: 127.0.0.1
     port: 8080
@@ -14,7 +14,9 @@ The simple form declares one API under ``api:``; the general form lists several 
       policy: default-policy.json      # relative to this file; a mapping inline; null = none
       backend: http://127.0.0.1:9000   # or `demo` (the built-in echo backend)
     identity: {trusted_proxies: [10.0.0.0/8]}
-    log: {format: json, file: null}
+    log: {format: json, file: null, decisions_file: null, decisions_ring: 1000}
+    admin: {enabled: true, token: null, allow_remote: false}   # /_gatewaysim/ (live_settings.py)
+    reload: {enabled: true, interval_s: 0.5}                    # hot reload (--no-reload)
 
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
 message``; unknown keys are errors. A policy that fails to parse is reported as a
@@ -36,10 +38,13 @@ from typing import Any, Final
 import yaml
 
 from gatewaysim import config_fields as f
+from gatewaysim import live_settings as live
 from gatewaysim.arn import api_arn
+from gatewaysim.auth_config import AUTH_FIELDS, AUTH_KEYS, AuthSettings, parse_auth
 from gatewaysim.config_fields import Checker, IPNetwork
 from gatewaysim.errors import ConfigError, PolicyError, Problem
 from gatewaysim.forward import ForwardSettings
+from gatewaysim.live_settings import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.policy import CompiledPolicy, compile_policy
 
 __all__ = [
@@ -73,10 +78,12 @@ class IdentitySettings:
 
 @dataclass(frozen=True, slots=True)
 class LogSettings:
-    """The access log: ``json`` or ``text`` lines, to stderr or a file."""
+    """The access log (``json`` or ``text`` lines, to stderr or a file) and the decision log."""
 
     format: str = "json"
     file: str | None = None
+    decisions_file: str | None = None  # JSON lines, one decision event a line (decisions.py)
+    decisions_ring: int = DEFAULT_DECISIONS_RING  # how many decisions the admin API can show
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +97,11 @@ class ApiSettings:
     stages: tuple[str, ...] = ("prod",)
     policy: CompiledPolicy | None = None  # None: no resource policy (open, auth NONE)
     policy_source: str | None = None
+    policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # as given
     backend: str | None = None  # None: the built-in demo backend
     strip_stage: bool = True
     forward: ForwardSettings = field(default_factory=ForwardSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)  # routes, authorizers, flow (auth_config.py)
 
     @property
     def arn(self) -> str:
@@ -110,6 +119,8 @@ class Settings:
     identity: IdentitySettings = field(default_factory=IdentitySettings)
     log: LogSettings = field(default_factory=LogSettings)
     shutdown_timeout_s: float = 10.0
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    reload: ReloadSettings = field(default_factory=ReloadSettings)
     source: str | None = None
 
 
@@ -126,6 +137,9 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "account": ("api.account", "--account"),
     "region": ("api.region", "--region"),
     "stages": ("api.stages", "--stage"),
+    "reload": ("reload.enabled", "--no-reload"),
+    "reload_interval": ("reload.interval_s", "--reload-interval"),
+    "decisions_file": ("log.decisions_file", "--decisions-file"),
 }
 
 _FORWARD_FIELDS: Final[f.Table] = {
@@ -140,7 +154,12 @@ _IDENTITY_FIELDS: Final[f.Table] = {
     "trusted_proxies": f.networks,
     "secure_transport": f.optional_bool,
 }
-_LOG_FIELDS: Final[f.Table] = {"format": f.choice("json", "text"), "file": f.optional_string}
+_LOG_FIELDS: Final[f.Table] = {
+    "format": f.choice("json", "text"),
+    "file": f.optional_string,
+    "decisions_file": f.optional_string,
+    "decisions_ring": f.positive_int,
+}
 _API_FIELDS: Final[f.Table] = {
     "id": f.api_id,
     "account": f.account,
@@ -151,6 +170,7 @@ _API_FIELDS: Final[f.Table] = {
     "backend": f.backend,
     "strip_stage": f.boolean,
     "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
+    **AUTH_FIELDS,  # routes, authorizers, openapi, flow ...: checked together by auth_config.parse_auth
 }
 _API_ATTRS: Final = {"id": "api_id"}
 _TOP_FIELDS: Final[f.Table] = {
@@ -159,6 +179,8 @@ _TOP_FIELDS: Final[f.Table] = {
     "shutdown_timeout_s": f.non_negative_number,
     "identity": lambda c, path, raw: _identity(c, path, c.section(path, raw, _IDENTITY_FIELDS)),
     "log": lambda c, path, raw: LogSettings(**c.section(path, raw, _LOG_FIELDS)),
+    "admin": live.admin_section,
+    "reload": live.reload_section,
     "api": lambda c, path, raw: raw,  # parsed below, once the file's directory is known
     "apis": lambda c, path, raw: raw,
 }
@@ -272,25 +294,29 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     given = raw or {}
     fields = checker.section(path, given, _API_FIELDS)
     policy_ref = fields.pop("policy", f.ABSENT if "policy" not in given else None)
+    auth_raw: dict[str, Any] = {key: fields.pop(key) for key in AUTH_KEYS if key in fields}
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
     try:
         api = ApiSettings(**kwargs)
     except TypeError:  # pragma: no cover - every key is in the table
         return None
+    if auth_raw:
+        kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
+        api = ApiSettings(**kwargs)
     if policy_ref is f.ABSENT and "backend" in given:
         return api  # a backend but no policy: open, as on AWS
     where = checker.origins.get(f"{path}.policy")
-    policy, label = _load_policy(checker, f"{path}.policy", policy_ref, api.arn, base_dir, where is not None)
-    return ApiSettings(**{**kwargs, "policy": policy, "policy_source": label})
+    policy, label, document = _load_policy(checker, f"{path}.policy", policy_ref, api.arn, base_dir, where is not None)
+    return ApiSettings(**{**kwargs, "policy": policy, "policy_source": label, "policy_document": document})
 
 
 def _load_policy(
     checker: Checker, path: str, ref: Any, arn: str, base_dir: Path, from_flag: bool
-) -> tuple[CompiledPolicy | None, str | None]:
-    """Compile the policy an API names: embedded default, inline mapping, file, or none."""
+) -> tuple[CompiledPolicy | None, str | None, str | Mapping[str, Any] | None]:
+    """Compile the policy an API names (embedded default, inline mapping, file, or none); keep its text."""
     document: str | Mapping[str, Any]
     if ref is None:
-        return None, None
+        return None, None, None
     if ref is f.ABSENT:
         source, document = DEFAULT_POLICY_SOURCE, default_policy_text()
     elif isinstance(ref, Mapping):
@@ -301,13 +327,13 @@ def _load_policy(
             document = file.read_text(encoding="utf-8")
         except OSError as exc:
             checker.add(path, f"cannot read policy `{file}`: {exc.strerror}")
-            return None, None
+            return None, None, None
         source = str(file)
     try:
-        return compile_policy(document, api_arn=arn, source_name=source), source
+        return compile_policy(document, api_arn=arn, source_name=source), source, document
     except PolicyError as exc:
         checker.policy_errors.append((path, exc))
-        return None, None
+        return None, None, None
 
 
 def _raise_problems(checker: Checker, source: str | None) -> None:

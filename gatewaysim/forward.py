@@ -152,30 +152,36 @@ class Forwarder:
         query_string: str,
         headers: Mapping[str, str] | CIMultiDict[str],
         response_headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
     ) -> ForwardResult:
         """Send ``request`` to ``backend_url`` + ``path`` (+ ``?query_string``) and stream back.
 
         ``path`` and ``query_string`` are sent byte for byte (a ``ValueError`` if they hold
         bytes the backend would read differently). ``headers`` is the outgoing set; hop-by-hop
         names are dropped again here and ``Host`` becomes the backend's. ``response_headers``
-        are set on the client response before it starts. The returned response is finished.
+        are set on the client response before it starts. ``body``, when given, is the request
+        body already read (an authorizer needed it): it is sent instead of the client's stream.
+        The returned response is finished.
         """
         if self._session is None:
             raise RuntimeError("forwarder is not started: call `await forwarder.start()` first")
         limit = self.settings.max_body_bytes
         declared = request.content_length
-        if declared is not None and declared > limit:
-            raise RequestTooLarge(too_large_message(limit, declared))
+        size = declared if body is None else len(body)
+        if size is not None and size > limit:
+            raise RequestTooLarge(too_large_message(limit, size))
         url = build_backend_url(backend_url, path, query_string)
         out = prepare_request_headers(headers)
         out["Host"] = url.host_port_subcomponent or ""
-        if declared is not None:
-            out["Content-Length"] = str(declared)  # same framing as the client's
+        if size is not None and (body or declared is not None):
+            out["Content-Length"] = str(size)  # same framing as the client's
         upload = Upload(request, limit, self.settings.timeout_s)
-        body = upload.chunks() if request.body_exists and declared != 0 else None
+        data: AsyncIterator[bytes] | bytes | None = body or None
+        if body is None and request.body_exists and declared != 0:
+            data = upload.chunks()
         self.active += 1
         try:
-            return await self._exchange(self._session, request, url, out, body, upload, response_headers)
+            return await self._exchange(self._session, request, url, out, data, upload, response_headers)
         finally:
             self.active -= 1
 
@@ -185,7 +191,7 @@ class Forwarder:
         request: web.Request,
         url: URL,
         headers: CIMultiDict[str],
-        body: AsyncIterator[bytes] | None,
+        body: AsyncIterator[bytes] | bytes | None,
         upload: Upload,
         response_headers: Mapping[str, str] | None,
     ) -> ForwardResult:
@@ -207,7 +213,7 @@ class Forwarder:
         method: str,
         url: URL,
         headers: CIMultiDict[str],
-        body: AsyncIterator[bytes] | None,
+        body: AsyncIterator[bytes] | bytes | None,
         upload: Upload,
     ) -> aiohttp.ClientResponse:
         """Send the request; return once the answer headers are in. Errors mapped here."""

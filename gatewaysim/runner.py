@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 
 from aiohttp import web
@@ -15,14 +16,21 @@ def http_url(host: str, port: int) -> str:
 
 
 class AppServer:
-    """One application, one listening socket; ``close`` drains in-flight requests and is idempotent."""
+    """One application on ``host`` (and on each of ``extra_hosts``, same port); ``close`` drains and is idempotent."""
 
     def __init__(
-        self, app: web.Application, host: str = "127.0.0.1", port: int = 0, *, shutdown_timeout: float = 10.0
+        self,
+        app: web.Application,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        shutdown_timeout: float = 10.0,
+        extra_hosts: Sequence[str] = (),
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
+        self.extra_hosts = tuple(extra_hosts)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
         self._started = False
 
@@ -38,10 +46,12 @@ class AppServer:
         try:
             site = web.TCPSite(self._runner, self.host, self.port)
             await site.start()
+            self.port = int(self._runner.addresses[0][1])
+            for host in self.extra_hosts:  # the same port on further addresses
+                await web.TCPSite(self._runner, host, self.port).start()
         except BaseException:
             await self.close()
             raise
-        self.port = int(self._runner.addresses[0][1])
 
     async def close(self) -> None:
         """Stop listening, let in-flight requests finish (up to the timeout), run cleanup hooks."""

@@ -2,18 +2,24 @@
 
 ``Gateway.run_stages`` is the whole request path, one visible function::
 
-    api      = select_api(request)                      which API (Host header when several)
+    api      = select_api(request)                      which API: path prefix, Host, or the only one
     target   = route(request, api)                      method + normalised path + known stage
     ctx      = identity.resolve(...)                    RequestContext (frozen)
-    decision = policy.evaluate(ctx.policy_request)      resource policy (None: the API has none)
-    pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
-    authz    = await self.authorize(api, ctx, request)  the authorizer stage (auth NONE for now)
-    verdict  = decide(...)                              the AWS outcome tables (flow.py, spec 2)
+    method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
+    verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
+      pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
+      authz    = await self.authorize(...)                the method's authorizer (auth_stage.py)
+      decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
+      verdict  = decide(...)                              the AWS outcome tables (flow.py)
     response = await forwarder.forward(...)             the integration, streamed
 
 Each stage returns a plain value; ``Exchange`` keeps those values for the access log, which
 never recomputes anything. Every failure becomes a gateway response (responses.py); a caller
 never sees a traceback. ``GET /_gatewaysim/health`` answers 200 once the gateway is serving.
+
+The resource policy a request sees is ``ApiRuntime.policy``, read once per request from the
+attached slot that the admin API (``/_gatewaysim/...``, admin.py) and hot reload (reload.py)
+replace with one assignment. Every decision also goes to the decision log (decisions.py).
 """
 
 from __future__ import annotations
@@ -21,33 +27,46 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from typing import IO, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from gatewaysim import __version__
-from gatewaysim.authorizers.base import (
-    Authorizer,
-    AuthorizerColumn,
-    AuthorizerRequest,
-    AuthorizerResult,
-    AuthType,
+from gatewaysim.admin import ADMIN_PREFIX, AdminApi
+from gatewaysim.attached import AttachedPolicy, attached_from_settings
+from gatewaysim.auth_stage import (
+    AUTHORIZER_HEADERS,
+    AuthorizerHost,
+    authorizer_for,
+    authorizer_request,
+    backend_headers,
+    call_authorizer,
+    caller_context,
+    evaluate,
+    read_body,
+    signer_context,
 )
+from gatewaysim.authorizers.base import Authorizer, AuthorizerColumn, AuthorizerResult, AuthType
 from gatewaysim.banner import banner
 from gatewaysim.config import ApiSettings, Settings
+from gatewaysim.decisions import DecisionLog
 from gatewaysim.demo import create_demo_app
+from gatewaysim.dispatch import Selected, select_api
 from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
 from gatewaysim.exchange import NO_AUTHORIZER, Exchange
-from gatewaysim.flow import PRE_AUTH_CHECK, decide, pre_authorizer_check
+from gatewaysim.flow import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.forward import Forwarder
 from gatewaysim.identity import ANONYMOUS, IdentityResolver, RequestContext
 from gatewaysim.logs import AccessLog
 from gatewaysim.outgoing import drop_set, outgoing_headers
 from gatewaysim.paths import Rejected, Target, check_method, parse_target
+from gatewaysim.policy import CompiledPolicy
+from gatewaysim.reload import Reloader, SettingsLoader
 from gatewaysim.responses import RequestIds
+from gatewaysim.routes import RouteMatch
 from gatewaysim.runner import AppServer
 
 __all__ = ["FORWARD_ERRORS", "HEALTH_PATH", "ApiRuntime", "Gateway", "serve"]
@@ -65,21 +84,33 @@ FORWARD_ERRORS: Final = (
 
 @dataclass(slots=True)
 class ApiRuntime:
-    """One API while serving: its settings, forwarder, authorizer and resolved backend URL."""
+    """One API while serving: its settings, forwarder, authorizers and resolved backend URL."""
 
     settings: ApiSettings
     forwarder: Forwarder
-    auth_type: AuthType = AuthType.NONE
-    authorizer: Authorizer | None = None  # None: auth type NONE, nothing to ask
+    authorizers: Mapping[str, Authorizer] = field(default_factory=dict)  # built at app start, by name
     backend_url: str = ""
+    # The live resource policy: the admin API and hot reload replace it with one assignment.
+    attached: AttachedPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if self.attached is None:
+            self.attached = attached_from_settings(self.settings)
+
+    @property
+    def policy(self) -> CompiledPolicy | None:
+        """The resource policy attached now (None: the API has none); read once per request."""
+        attached = self.attached
+        return attached.compiled if attached is not None else None
 
 
-def route(request: web.Request, api: ApiSettings) -> Target | Rejected:
-    """The normalised target of ``request`` on ``api``, or why it names no resource."""
+def route(request: web.Request, api: ApiSettings, raw_target: str | None = None) -> Target | Rejected:
+    """The normalised target of ``request`` (or of ``raw_target``, prefix stripped) on ``api``."""
     bad_method = check_method(request.method)
     if bad_method is not None:
         return bad_method
-    target = parse_target(request.raw_path)  # SECURITY: raw_path; request.path is already decoded
+    # SECURITY: raw_path; request.path is already decoded
+    target = parse_target(request.raw_path if raw_target is None else raw_target)
     if isinstance(target, Target) and target.stage not in api.stages:
         return Rejected(f"unknown stage `{target.stage}`")
     return target
@@ -93,15 +124,24 @@ class Gateway:
         settings: Settings,
         *,
         access_log: AccessLog | None = None,
+        reload_settings: SettingsLoader | None = None,
     ) -> None:
         self.settings = settings
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
-        self._single = next(iter(self.apis.values())) if len(self.apis) == 1 else None
-        self._drop = drop_set(self.identity.identity_headers)
+        # SECURITY: a client never sends identity or authorizer-output headers on to the backend
+        self._drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
+        self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in _lifecycle
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
+        self.decisions = DecisionLog.open(settings.log.decisions_ring, settings.log.decisions_file)
+        self.admin = AdminApi(settings.admin, self.apis, self.decisions) if settings.admin.enabled else None
+        self.reloader = (  # hot reload needs a way to load the settings again, as at startup
+            Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
+            if reload_settings is not None and settings.reload.enabled
+            else None
+        )
 
     def app(self) -> web.Application:
         """The aiohttp application: every request goes to ``handle``; backends live with it."""
@@ -113,6 +153,8 @@ class Gateway:
         # HTTPNotFound response object on every request (measured: a third of the gateway's cost).
         app.router.add_route("*", "/{tail:.*}", self._never_called)
         app.cleanup_ctx.append(self._lifecycle)
+        if self.reloader is not None:
+            app.cleanup_ctx.append(self.reloader.context)
         return app
 
     @staticmethod
@@ -130,18 +172,23 @@ class Gateway:
         for api in self.apis.values():
             api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
             await api.forwarder.start()
+            api.authorizers = await self.authorizer_host.build(api.settings.auth)
         yield
         for api in self.apis.values():
             await api.forwarder.close()
+        await self.authorizer_host.close()
         if self.demo is not None:
             await self.demo.close()
         if self._own_log:
             self.access_log.close()
+        self.decisions.close()
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         """Run the stages; map any failure to a gateway response; write the access log."""
         if request.raw_path.partition("?")[0] == HEALTH_PATH and request.method in ("GET", "HEAD"):
             return self._health()
+        if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
+            return await self.admin.handle(request)
         exchange = Exchange(request)
         try:
             response = await self.run_stages(request, exchange)
@@ -149,79 +196,107 @@ class Gateway:
             logger.exception("unexpected error in request %s", exchange.ids.request_id)
             response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
         runtime = self.apis.get(exchange.api_id or "")
-        configured = runtime is not None and runtime.settings.policy is not None
+        configured = runtime is not None and runtime.attached is not None
         self.access_log.emit(exchange.record(response, configured))
+        self.decisions.record(exchange, response.status)
         return response
 
     async def run_stages(self, request: web.Request, x: Exchange) -> web.StreamResponse:
         """The request path, stage by stage (module docstring)."""
-        api = self.select_api(request)
-        if api is None:
-            return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no api for host `{request.host}`")
+        selected = self.select_api(request)
+        if isinstance(selected, Rejected):
+            return x.fail("MISSING_AUTHENTICATION_TOKEN", selected.reason)
+        api = selected.api
         x.api_id = api.settings.api_id
-        target = route(request, api.settings)
+        target = route(request, api.settings, selected.raw_target)
         if isinstance(target, Rejected):
             return x.fail("MISSING_AUTHENTICATION_TOKEN", target.reason)
         ctx = x.ctx = self.identity.resolve(request, api.settings, target, x.ids)
-        policy = api.settings.policy
-        decision = x.decision = policy.evaluate(ctx.policy_request) if policy is not None else None
-        outcome = decision.outcome if decision is not None else None
-        if api.auth_type in PRE_AUTH_CHECK:
-            pre = pre_authorizer_check(outcome, method_arn=ctx.method_arn, caller=ctx.principal)
-            if pre is not None:
-                return x.refuse(pre)  # SECURITY: the authorizer is never called
-        authz = x.authz = await self.authorize(api, ctx, request)
-        verdict = x.verdict = decide(
-            api.auth_type, authz, outcome, method_arn=ctx.method_arn, api_account_id=api.settings.account
-        )
+        method = api.settings.auth.match(ctx.http_method, ctx.path)
+        if method is None:
+            return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
+        try:
+            verdict, body = await self.authorization(request, api, ctx, method, x)
+        except RequestTooLarge as exc:  # an authorizer needed the body, and it is over the limit
+            return x.fail("REQUEST_TOO_LARGE", str(exc))
         if not verdict.allowed:
             return x.refuse(verdict)
-        return await self._forward(request, api, ctx, x)
+        return await self._forward(request, api, x.ctx or ctx, x, method, body)
 
-    async def authorize(self, api: ApiRuntime, ctx: RequestContext, request: web.Request) -> AuthorizerResult:
+    async def authorization(
+        self, request: web.Request, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
+    ) -> tuple[Verdict, bytes | None]:
+        """Resource policy, the method's authorizer and the AWS tables -> ``Verdict`` (spec 2).
+
+        Returns the body too when the authorizer read it (SigV4 hashes the payload), for the forward.
+        """
+        auth_type = method.route.authorization_type
+        ctx = x.ctx = caller_context(auth_type, ctx)  # SECURITY: the principal header counts for NONE only
+        policy = api.policy  # the attached policy, read once: a swap affects the next request
+        if auth_type in PRE_AUTH_CHECK:
+            x.decision = evaluate(policy, ctx.policy_request)
+            outcome = x.decision.outcome if x.decision is not None else None
+            pre = pre_authorizer_check(outcome, method_arn=ctx.method_arn, caller=ctx.principal)
+            if pre is not None:
+                x.verdict = pre
+                return pre, None  # SECURITY: the authorizer is never called
+        authorizer = authorizer_for(api.authorizers, api.settings.auth, method)
+        needs_body = authorizer is not None and authorizer.needs_body
+        body = await read_body(request, api.settings.forward.max_body_bytes) if needs_body else None
+        authz = x.authz = await self.authorize(api, ctx, request, method, body)
+        if auth_type is AuthType.AWS_IAM and authz.rejection is None:
+            ctx = x.ctx = signer_context(ctx, authz)  # the verified signer is the caller the policy sees
+        if auth_type not in PRE_AUTH_CHECK and authz.rejection is None:
+            x.decision = evaluate(policy, ctx.policy_request)
+        outcome = x.decision.outcome if x.decision is not None else None
+        verdict = x.verdict = decide(
+            auth_type,
+            authz,
+            outcome,
+            method_arn=ctx.method_arn,
+            api_account_id=api.settings.account,
+            settings=api.settings.auth.flow,
+        )
+        return verdict, body
+
+    async def authorize(
+        self,
+        api: ApiRuntime,
+        ctx: RequestContext,
+        request: web.Request,
+        method: RouteMatch | None = None,
+        body: bytes | None = None,
+    ) -> AuthorizerResult:
         """The authorizer stage: auth NONE answers at once; an authorizer gets an ``AuthorizerRequest``.
 
         With auth NONE the caller is the principal the identity header named (``anonymous`` if
-        none). Open for issue 4: an authorizer with ``needs_body`` (the forwarder streams the body,
-        so reading it here needs a replay), and the AWS_IAM principal feeding the policy request.
+        none). ``body`` is set when the authorizer ``needs_body``.
         """
-        if api.authorizer is None:
+        authorizer = authorizer_for(api.authorizers, api.settings.auth, method) if method is not None else None
+        if authorizer is None or method is None:
             if ctx.principal == ANONYMOUS:
                 return NO_AUTHORIZER
             return AuthorizerResult(AuthorizerColumn.NEITHER, principal=ctx.principal)
-        settings = api.settings
-        return await api.authorizer.authorize(
-            AuthorizerRequest(
-                method=ctx.http_method,
-                path=ctx.path,
-                method_arn=ctx.method_arn,
-                headers=request.headers,
-                query=request.rel_url.query,
-                stage=ctx.stage,
-                source_ip=ctx.source_ip,
-                user_agent=request.headers.get("User-Agent", ""),
-                api_id=settings.api_id,
-                account_id=settings.account,
-                region=settings.region,
-                request_id=ctx.ids.request_id,
-                raw_path=ctx.full_path,
-                query_string=ctx.query_string,
-                condition_context=ctx.policy_request.context,
-            )
-        )
+        return await call_authorizer(authorizer, authorizer_request(request, ctx, api.settings, method, body))
 
-    def select_api(self, request: web.Request) -> ApiRuntime | None:
-        """The only API, or the one whose id is the first label of the Host header."""
-        if self._single is not None:
-            return self._single
-        return self.apis.get(request.host.partition(".")[0].partition(":")[0])
+    def select_api(self, request: web.Request) -> Selected[ApiRuntime] | Rejected:
+        """The API by path prefix or Host header, or the only one (rules: ``gatewaysim.dispatch``)."""
+        return select_api(self.apis, request.host, request.raw_path)  # SECURITY: raw, not decoded
 
     async def _forward(
-        self, request: web.Request, api: ApiRuntime, ctx: RequestContext, x: Exchange
+        self,
+        request: web.Request,
+        api: ApiRuntime,
+        ctx: RequestContext,
+        x: Exchange,
+        method: RouteMatch | None = None,
+        body: bytes | None = None,
     ) -> web.StreamResponse:
         sockname = request.transport.get_extra_info("sockname") if request.transport else None
         port = int(sockname[1]) if isinstance(sockname, tuple) else 0
         headers = outgoing_headers(request.headers, self._drop, ctx, port)
+        auth_type = method.route.authorization_type if method is not None else AuthType.NONE
+        backend_headers(headers, auth_type, x.authz)  # authorizer output in, a SigV4 Authorization out
         try:
             result = await api.forwarder.forward(
                 request,
@@ -230,6 +305,7 @@ class Gateway:
                 query_string=ctx.query_string,
                 headers=headers,
                 response_headers=x.ids.headers(),
+                body=body,
             )
         except GatewaysimError as exc:
             kind = next((k for cls, k in FORWARD_ERRORS if isinstance(exc, cls)), "API_CONFIGURATION_ERROR")
@@ -244,9 +320,19 @@ class Gateway:
         return web.json_response(body, headers=RequestIds.new().headers())
 
 
-async def serve(settings: Settings, out: IO[str], stop: asyncio.Event | None = None) -> None:
-    """Serve until SIGINT/SIGTERM (or ``stop``); in-flight requests drain before exit."""
-    gateway = Gateway(settings)
+async def serve(
+    settings: Settings,
+    out: IO[str],
+    stop: asyncio.Event | None = None,
+    *,
+    reload_settings: SettingsLoader | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop``); in-flight requests drain before exit.
+
+    ``reload_settings`` loads the settings again as at startup; with it (and ``reload.enabled``)
+    the gateway watches its config and policy files (``gatewaysim.reload``).
+    """
+    gateway = Gateway(settings, reload_settings=reload_settings)
     server = AppServer(gateway.app(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
     await server.start()
     stop = stop or asyncio.Event()

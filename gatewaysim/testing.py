@@ -142,6 +142,8 @@ class GatewayServer:
     """A running gateway for tests: ``async with GatewayServer(policy=..., backend=...) as gw``."""
 
     __test__ = False
+    gateway_class: type[Gateway] = Gateway
+    """The ``Gateway`` to run: a subclass can observe or change stages (``gatewaysim.harness`` does)."""
 
     def __init__(
         self,
@@ -156,7 +158,7 @@ class GatewayServer:
         base = settings if settings is not None else build_settings(config or {}, overrides=overrides)
         self.settings = dataclasses.replace(base, host=host, port=port)
         self.log = MemoryAccessLog(access_log, self.settings.log.format)
-        self.gateway = Gateway(self.settings, access_log=self.log)
+        self.gateway = self.gateway_class(self.settings, access_log=self.log)
         self._server = AppServer(self.gateway.app(), host, port, shutdown_timeout=self.settings.shutdown_timeout_s)
 
     @property

@@ -25,10 +25,6 @@ from typing import Any
 import aiohttp
 
 from gatewaysim.authorizers.base import Authorizer
-from gatewaysim.authorizers.cognito import CognitoAuthorizer
-from gatewaysim.authorizers.credentials import CredentialStore
-from gatewaysim.authorizers.iam import IamAuthorizer
-from gatewaysim.authorizers.jwt import JwtConfig, JwtVerifier
 from gatewaysim.authorizers.lambda_ import LambdaAuthorizer, LambdaAuthorizerConfig
 from gatewaysim.authorizers.loading import resolve
 from gatewaysim.errors import ConfigError, PolicyError, Problem
@@ -49,20 +45,39 @@ class BuildContext:
 Builder = Callable[[str, Mapping[str, Any], str, BuildContext], Authorizer]
 
 
+def _relocated(exc: ConfigError, prefix: str, source: str | None) -> ConfigError:
+    """``exc`` with each problem located under ``prefix`` (the builder's own config path)."""
+    return ConfigError([Problem(f"{prefix}.{p.path}" if p.path else prefix, p.message) for p in exc.problems], source)
+
+
 def _lambda(name: str, data: Mapping[str, Any], path: str, ctx: BuildContext) -> Authorizer:
     config = LambdaAuthorizerConfig.from_mapping(name, data, source=ctx.source, path=path, base_dir=ctx.base_dir)
-    return LambdaAuthorizer.from_config(config, session=ctx.session)
+    try:
+        return LambdaAuthorizer.from_config(config, session=ctx.session)
+    except ConfigError as exc:  # the handler could not be loaded
+        raise ConfigError([Problem(f"{path}.handler", p.message) for p in exc.problems], ctx.source) from exc
 
 
 def _iam(name: str, data: Mapping[str, Any], path: str, ctx: BuildContext) -> Authorizer:
+    # imported here: botocore costs ~40 ms of every start, and most configs have no AWS_IAM
+    from gatewaysim.authorizers.credentials import CredentialStore
+    from gatewaysim.authorizers.iam import IamAuthorizer
+
     _only(data, path, {"type", "credentials", "credentials_file", "principals", "identity_policies"}, ctx)
     stores = []
     if "credentials" in data:
-        stores.append(CredentialStore.from_mapping(data["credentials"], source=ctx.source))
+        try:
+            stores.append(CredentialStore.from_mapping(data["credentials"], source=ctx.source))
+        except ConfigError as exc:
+            raise _relocated(exc, f"{path}.credentials", ctx.source) from exc
     if data.get("credentials_file"):
         file = Path(str(data["credentials_file"]))
         file = file if file.is_absolute() or ctx.base_dir is None else ctx.base_dir / file
-        stores.append(CredentialStore.from_credentials_file(file, principals=data.get("principals") or {}))
+        try:
+            stores.append(CredentialStore.from_credentials_file(file, principals=data.get("principals") or {}))
+        except ConfigError as exc:
+            located = [Problem(f"{path}.credentials_file", p.render(f"`{file}`")) for p in exc.problems]
+            raise ConfigError(located, ctx.source) from exc
     if not stores:
         raise ConfigError([Problem(path, "give `credentials` or `credentials_file`")], ctx.source)
     store = CredentialStore([cred for each in stores for cred in each])
@@ -74,14 +89,23 @@ def _iam(name: str, data: Mapping[str, Any], path: str, ctx: BuildContext) -> Au
 
 
 def _cognito(name: str, data: Mapping[str, Any], path: str, ctx: BuildContext) -> Authorizer:
+    # imported here: PyJWT and cryptography cost ~25 ms of every start
+    from gatewaysim.authorizers.cognito import CognitoAuthorizer
+    from gatewaysim.authorizers.jwt import JwtConfig, JwtVerifier
+
     _only(data, path, {"type", "user_pools", "header"}, ctx)
     pools = data.get("user_pools")
     if not isinstance(pools, list) or not pools:
         raise ConfigError([Problem(f"{path}.user_pools", "must be a non-empty list of user pools")], ctx.source)
-    verifiers = [JwtVerifier(JwtConfig.from_mapping(_anchor_jwks(pool, ctx), source=ctx.source)) for pool in pools]
-    for verifier in verifiers:
-        if not verifier.jwks.remote:
-            verifier.jwks.load_sync()  # a file or inline JWKS: read once, now, so a bad one fails at start
+    verifiers = []
+    for index, pool in enumerate(pools):
+        try:
+            verifier = JwtVerifier(JwtConfig.from_mapping(_anchor_jwks(pool, ctx), source=ctx.source))
+            if not verifier.jwks.remote:
+                verifier.jwks.load_sync()  # a file or inline JWKS: read once, now, so a bad one fails at start
+        except ConfigError as exc:
+            raise _relocated(exc, f"{path}.user_pools[{index}]", ctx.source) from exc
+        verifiers.append(verifier)
     return CognitoAuthorizer(verifiers, header=str(data.get("header", "Authorization")))
 
 

@@ -1,0 +1,38 @@
+"""Startup stays fast: the CLI loads no AWS SDK or JWT library until an authorizer needs one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("botocore", "jwt", "cryptography", "urllib3")
+
+
+def _loaded(code: str) -> list[str]:
+    probe = f"import sys; {code}; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    return subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+
+
+def test_the_cli_and_the_server_import_no_heavy_library() -> None:
+    assert _loaded("import gatewaysim.cli, gatewaysim.server, gatewaysim.authorizers.registry") == []
+
+
+def test_a_gateway_without_iam_or_cognito_authorizers_loads_none() -> None:
+    code = (
+        "from gatewaysim.config import load_settings; from gatewaysim.server import Gateway; "
+        "Gateway(load_settings('config/compose.yaml'))"
+    )
+    assert _loaded(code) == []
+
+
+def test_an_iam_authorizer_loads_botocore_when_built() -> None:
+    code = (
+        "from gatewaysim.authorizers.registry import build_authorizers; "
+        "build_authorizers({'iam': {'type': 'AWS_IAM', 'credentials': "
+        "{'AKIAEXAMPLE': {'secret': 's', 'principal': 'arn:aws:iam::111122223333:user/a'}}}})"
+    )
+    assert "botocore" in _loaded(code)
