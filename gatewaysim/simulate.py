@@ -8,7 +8,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
+from gatewaysim.authorizers.base import AuthorizerColumn, AuthType
 from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.flow import PRE_AUTH_CHECK, FlowSettings, Verdict, account_of, combine, pre_authorizer_check
 from gatewaysim.policy import CompiledPolicy, Decision, Request, compile_policy
 from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.explain import explain_table
@@ -21,9 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, type=Path, help="policy document (JSON or YAML)")
     parser.add_argument("--principal", default="anonymous", help="caller ARN, account id or `anonymous`")
     parser.add_argument("--action", default="execute-api:Invoke")
-    parser.add_argument(
-        "--resource", help="resource ARN, e.g. arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/GET/path"
-    )
+    parser.add_argument("--resource", help="resource ARN, e.g. arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/GET/path")
     parser.add_argument(
         "--context",
         action="append",
@@ -32,10 +32,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a context key; repeat a key for a list",
     )
     parser.add_argument("--requests", type=Path, help="a JSON-lines file, one request mapping a line")
-    parser.add_argument(
-        "--api-arn", help="API ARN for the `execute-api:/` shorthand (default: from the resource)"
-    )
+    parser.add_argument("--api-arn", help="API ARN for the `execute-api:/` shorthand (default: from the resource)")
     parser.add_argument("--json", action="store_true", help="one JSON object a request")
+    flow = parser.add_argument_group("authorizer stage (combine with AWS's Tables A/B)")
+    flow.add_argument("--auth-type", choices=[t.value for t in AuthType], help="the method's authorizationType")
+    flow.add_argument(
+        "--authorizer",
+        choices=[c.value for c in AuthorizerColumn],
+        default=AuthorizerColumn.NEITHER.value,
+        help="the authorizer's (or IAM identity policy's) decision: Allow, Deny or neither",
+    )
+    flow.add_argument("--api-account", help="the account owning the API (default: from the resource ARN)")
+    flow.add_argument(
+        "--cognito-table-a",
+        action="store_true",
+        help="Cognito + resource policy follows Table A (default: an explicit policy Allow is required)",
+    )
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -46,9 +58,31 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     denied = False
     for request in requests:
         decision = evaluate_compiled(policy, request)
-        denied |= not decision.allowed
-        out.write(_render(request, decision, as_json=args.json) + "\n")
+        verdict = _combine(args, request, decision) if args.auth_type else None
+        denied |= not (verdict.allowed if verdict is not None else decision.allowed)
+        out.write(_render(request, decision, verdict, as_json=args.json) + "\n")
     return 1 if denied else 0
+
+
+def _combine(args: argparse.Namespace, request: Request, decision: Decision) -> Verdict:
+    """The API Gateway workflow for the given auth type and authorizer decision (flow.py)."""
+    auth_type = AuthType(args.auth_type)
+    api_account = args.api_account or account_of(request.resource) or ""
+    caller_account = account_of(request.principal)
+    settings = FlowSettings(cognito_requires_policy_allow=not args.cognito_table_a)
+    if auth_type in PRE_AUTH_CHECK:
+        pre = pre_authorizer_check(decision.outcome, method_arn=request.resource, caller=request.principal)
+        if pre is not None:
+            return pre
+    return combine(
+        auth_type,
+        AuthorizerColumn(args.authorizer),
+        decision.outcome,
+        caller_account is None or caller_account == api_account,
+        settings,
+        method_arn=request.resource,
+        caller=request.principal,
+    )
 
 
 def _load_policy(path: Path, api_arn: str | None) -> CompiledPolicy:
@@ -113,9 +147,37 @@ def _api_arn_of(requests: list[Request]) -> str | None:
     return None
 
 
-def _render(request: Request, decision: Decision, *, as_json: bool) -> str:
+def _render(request: Request, decision: Decision, verdict: Verdict | None, *, as_json: bool) -> str:
     if as_json:
-        payload = {"principal": request.principal, "action": request.action, "resource": request.resource}
-        return json.dumps({**payload, **decision.to_dict()}, sort_keys=False)
+        payload: dict[str, Any] = {
+            "principal": request.principal,
+            "action": request.action,
+            "resource": request.resource,
+            **decision.to_dict(),
+        }
+        if verdict is not None:
+            payload["policyDecision"] = payload["decision"]
+            payload["decision"] = verdict.outcome.value
+            payload["verdict"] = _verdict_dict(verdict)
+        return json.dumps(payload, sort_keys=False)
     head = f"{request.principal} {request.action} {request.resource}"
-    return f"{head}\n{explain_table(decision)}\n"
+    text = f"{head}\n{explain_table(decision)}\n"
+    if verdict is not None:
+        text += f"combined with the authorizer: {verdict.explain()}{_status(verdict)}\n"
+    return text
+
+
+def _verdict_dict(verdict: Verdict) -> dict[str, Any]:
+    response = verdict.response
+    return {
+        "outcome": verdict.outcome.value,
+        "rule": verdict.rule.value,
+        "row": {"authorizer": verdict.row[0], "policy": verdict.row[1]} if verdict.row else None,
+        "status": response.status if response else 200,
+        "body": response.body() if response else None,
+    }
+
+
+def _status(verdict: Verdict) -> str:
+    response = verdict.response
+    return f" (answer {response.status} {json.dumps(response.body())})" if response else " (forwarded)"
