@@ -89,6 +89,15 @@ def peer_address(host: str) -> str:
 
 
 @lru_cache(maxsize=4096)
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
 def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
@@ -110,9 +119,7 @@ def client_address(peer: str, hops: Sequence[str], trusted: tuple[IPNetwork, ...
     last_trusted = peer
     for hop in reversed(hops):
         address = peer_address(hop)
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
+        if not _is_address(address):
             return last_trusted  # garbage: believe only the proxy that appended it
         if not _trusted(address, trusted):
             return address
