@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["api_arn", "mask_account", "mask_arn", "method_arn"]
+__all__ = ["access_denied_message", "api_arn", "authorizer_denied_message", "mask_account", "mask_arn", "method_arn"]
 
 _ACCOUNT_SEGMENT: Final = re.compile(r"^(arn:[^:]*:[^:]*:[^:]*:)(\d{12})(:)")
 
@@ -38,3 +38,18 @@ def mask_account(account: str) -> str:
 def mask_arn(value: str) -> str:
     """Mask the account segment of an ARN (``arn:p:svc:region:ACCOUNT:...``); other text unchanged."""
     return _ACCOUNT_SEGMENT.sub(lambda m: m.group(1) + mask_account(m.group(2)) + m.group(3), value, count=1)
+
+
+def access_denied_message(principal: str, method_arn: str, *, explicit: bool) -> str:
+    """The resource-policy denial text, account ids masked (spec 6.2)."""
+    text = (
+        f"User: {mask_arn(principal)} is not authorized to perform: execute-api:Invoke "
+        f"on resource: {mask_arn(method_arn)}"
+    )
+    return text + " with an explicit deny" if explicit else text
+
+
+def authorizer_denied_message(*, explicit: bool) -> str:
+    """The Lambda/Cognito authorizer denial text (spec 6.2)."""
+    text = "User is not authorized to access this resource"
+    return text + " with an explicit deny" if explicit else text

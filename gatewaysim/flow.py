@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gatewaysim.arn import mask_arn
+from gatewaysim.arn import access_denied_message, authorizer_denied_message
 from gatewaysim.authorizers.base import (
     ACCESS_DENIED,
     AuthorizerColumn,
@@ -114,9 +114,9 @@ _POLICY_COLUMN: Mapping[Outcome, PolicyColumn] = {ALLOW: P.ALLOW, EXPLICIT: P.DE
 
 # Rows where a Lambda authorizer's own 403 text is sent; every other deny uses the policy text.
 _AUTHORIZER_TEXT: Mapping[Row, str] = {
-    (A.DENY, P.ALLOW): "User is not authorized to access this resource with an explicit deny",
-    (A.DENY, P.NEITHER): "User is not authorized to access this resource with an explicit deny",
-    (A.NEITHER, P.NEITHER): "User is not authorized to access this resource",
+    (A.DENY, P.ALLOW): authorizer_denied_message(explicit=True),
+    (A.DENY, P.NEITHER): authorizer_denied_message(explicit=True),
+    (A.NEITHER, P.NEITHER): authorizer_denied_message(explicit=False),
 }
 
 PRE_AUTH_CHECK = frozenset({AuthType.CUSTOM})
@@ -186,11 +186,7 @@ def account_of(principal: str) -> str | None:
 
 
 def _policy_text(caller: str, method_arn: str, outcome: Outcome) -> str:
-    suffix = " with an explicit deny" if outcome is EXPLICIT else ""
-    return (
-        f"User: {mask_arn(caller)} is not authorized to perform: execute-api:Invoke"
-        f" on resource: {mask_arn(method_arn)}{suffix}"
-    )
+    return access_denied_message(caller, method_arn, explicit=outcome is EXPLICIT)
 
 
 def _access_denied(message: str) -> Rejection:

@@ -20,7 +20,7 @@ from typing import Final
 
 from aiohttp import web
 
-from gatewaysim.arn import mask_arn
+from gatewaysim.arn import access_denied_message, authorizer_denied_message
 from gatewaysim.authorizers.base import Rejection
 
 __all__ = [
@@ -93,21 +93,6 @@ class RequestIds:
     def headers(self) -> dict[str, str]:
         """The id headers for any answer, gateway-made or forwarded."""
         return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.apigw_id}
-
-
-def access_denied_message(principal: str, method_arn: str, *, explicit: bool) -> str:
-    """The resource-policy denial text, account ids masked (spec 6.2)."""
-    text = (
-        f"User: {mask_arn(principal)} is not authorized to perform: execute-api:Invoke "
-        f"on resource: {mask_arn(method_arn)}"
-    )
-    return text + " with an explicit deny" if explicit else text
-
-
-def authorizer_denied_message(*, explicit: bool) -> str:
-    """The Lambda/Cognito authorizer denial text (spec 6.2)."""
-    text = "User is not authorized to access this resource"
-    return text + " with an explicit deny" if explicit else text
 
 
 def render_body(kind: GatewayResponseType, message: str | None) -> bytes:
