@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from gatewaysim import arn
 from gatewaysim.errors import ConfigError, Problem
 from gatewaysim.scenario_fields import (
     REQUEST_FIELDS,
@@ -221,7 +222,7 @@ def method_arn(api: ApiRef, method: str, path: str) -> str:
     stage, _, rest = path.split("?", 1)[0].lstrip("/").partition("/")
     if not stage:
         raise ValueError(f"path `{path}` does not start with a stage name")
-    return f"{api.arn}/{stage}/{method.upper()}/{rest}"
+    return arn.method_arn(api.arn, stage, method.upper(), "/" + rest)
 
 
 def request_mapping(api: ApiRef, request: ScenarioRequest, now: datetime) -> dict[str, Any]:
