@@ -29,6 +29,7 @@ from gatewaysim.authorizers.base import AuthorizerResult
 from gatewaysim.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.flow import Verdict
 from gatewaysim.identity import RequestContext
+from gatewaysim.line_writer import LineWriter
 from gatewaysim.live_settings import DEFAULT_DECISIONS_RING
 from gatewaysim.policy import Decision
 
@@ -74,14 +75,14 @@ class DecisionLog:
     def __init__(self, size: int = DEFAULT_DECISIONS_RING, stream: IO[str] | None = None) -> None:
         self.size = size
         self._ring: deque[_Entry] = deque(maxlen=size)
-        self._stream = stream
+        self._out = LineWriter(stream, owns_stream=True) if stream is not None else None
 
     @classmethod
     def open(cls, size: int, file: str | None) -> DecisionLog:
-        """A log keeping ``size`` decisions, appending to ``file`` (line-buffered) when given."""
+        """A log keeping ``size`` decisions, appending to ``file`` when given."""
         if file is None:
             return cls(size)
-        return cls(size, open(file, "a", encoding="utf-8", buffering=1))
+        return cls(size, open(file, "a", encoding="utf-8"))
 
     def record(self, x: Exchange, status: int) -> None:
         """Keep the decision of one exchange (nothing when it never reached the policy stage)."""
@@ -90,8 +91,8 @@ class DecisionLog:
             return
         entry: _Entry = (x.ids.request_id, x.api_id, ctx, x.decision, x.authz, x.verdict, status)
         self._ring.append(entry)
-        if self._stream is not None:
-            self._stream.write(json.dumps(render_event(entry), separators=(",", ":"), default=str) + "\n")
+        if self._out is not None:
+            self._out.write_line(json.dumps(render_event(entry), separators=(",", ":"), default=str))
 
     def query(self, query: DecisionQuery) -> list[dict[str, Any]]:
         """The matching events, newest first."""
@@ -101,9 +102,9 @@ class DecisionLog:
         return len(self._ring)
 
     def close(self) -> None:
-        """Close the file (idempotent)."""
-        if self._stream is not None and not self._stream.closed:
-            self._stream.close()
+        """Write what is queued and close the file (idempotent)."""
+        if self._out is not None:
+            self._out.close()
 
 
 def _take(query: DecisionQuery, entries: Iterator[_Entry]) -> Iterator[_Entry]:

@@ -17,6 +17,8 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any, Final
 
+from gatewaysim.line_writer import LineWriter
+
 __all__ = ["ACCESS_FIELDS", "AccessLog"]
 
 ACCESS_FIELDS: Final = (
@@ -57,19 +59,19 @@ class AccessLog:
     def __init__(self, stream: IO[str] | None = None, fmt: str = "json", *, owns_stream: bool = False) -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.format = fmt
-        self._owns_stream = owns_stream
+        self._out = LineWriter(self.stream, owns_stream=owns_stream)
 
     @classmethod
     def open(cls, file: str | None, fmt: str) -> AccessLog:
-        """Log to ``file`` (appended, line-buffered) or to stderr when ``file`` is None."""
+        """Log to ``file`` (appended) or to stderr when ``file`` is None."""
         if file is None:
             return cls(None, fmt)
-        return cls(open(file, "a", encoding="utf-8", buffering=1), fmt, owns_stream=True)
+        return cls(open(file, "a", encoding="utf-8"), fmt, owns_stream=True)
 
     def emit(self, record: Mapping[str, Any]) -> None:
-        """Write one record as one line."""
+        """Write one record as one line (batched per event-loop turn: ``LineWriter``)."""
         line = json.dumps(record, separators=(",", ":")) if self.format == "json" else self.text_line(record)
-        self.stream.write(line + "\n")
+        self._out.write_line(line)
 
     @staticmethod
     def text_line(record: Mapping[str, Any]) -> str:
@@ -89,6 +91,5 @@ class AccessLog:
         return " ".join(parts)
 
     def close(self) -> None:
-        """Close the file if this log opened it (idempotent)."""
-        if self._owns_stream and not self.stream.closed:
-            self.stream.close()
+        """Write what is queued; close the file if this log opened it (idempotent)."""
+        self._out.close()

@@ -12,15 +12,15 @@ forwarder's business (:mod:`gatewaysim.forward_headers`).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping
 from typing import Final
 
 from multidict import CIMultiDict
 
 from gatewaysim.identity import RequestContext
+from gatewaysim.ids import trace_root
 
-__all__ = ["GATEWAY_SET", "METHOD_OVERRIDE_HEADERS", "drop_set", "outgoing_headers", "trace_id"]
+__all__ = ["GATEWAY_SET", "METHOD_OVERRIDE_HEADERS", "drop_set", "outgoing_headers"]
 
 METHOD_OVERRIDE_HEADERS: Final = frozenset({"x-http-method-override", "x-http-method", "x-method-override"})
 GATEWAY_SET: Final = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-port", "x-amzn-apigateway-api-id"})
@@ -29,11 +29,6 @@ GATEWAY_SET: Final = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwa
 def drop_set(identity_headers: Iterable[str]) -> frozenset[str]:
     """Every lower-case header name the backend must not get from the client (built once)."""
     return frozenset(name.lower() for name in identity_headers) | METHOD_OVERRIDE_HEADERS | GATEWAY_SET
-
-
-def trace_id(now: float) -> str:
-    """An X-Ray style ``Root=1-{epoch hex}-{24 hex}``."""
-    return f"Root=1-{int(now):08x}-{secrets.token_hex(12)}"
 
 
 def outgoing_headers(
@@ -49,5 +44,5 @@ def outgoing_headers(
     out["X-Forwarded-Port"] = str(port)
     out["X-Amzn-Apigateway-Api-Id"] = ctx.api_id
     if "X-Amzn-Trace-Id" not in out:
-        out["X-Amzn-Trace-Id"] = trace_id(ctx.request_time)
+        out["X-Amzn-Trace-Id"] = trace_root(ctx.request_time)
     return out

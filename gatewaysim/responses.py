@@ -9,10 +9,7 @@ base64 id) and ``x-amzn-ErrorType``. ``ACCESS_DENIED`` is the one type whose key
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -20,6 +17,7 @@ from typing import Final
 
 from aiohttp import web
 
+from gatewaysim import ids as _ids
 from gatewaysim.arn import access_denied_message, authorizer_denied_message
 from gatewaysim.authorizers.base import Rejection
 
@@ -88,7 +86,7 @@ class RequestIds:
     @classmethod
     def new(cls) -> RequestIds:
         """A fresh UUID4 request id and a 16-character base64 ``apigw`` id (like ``R9NOvE-qIAMECfw=``)."""
-        return cls(str(uuid.uuid4()), base64.urlsafe_b64encode(secrets.token_bytes(11)).decode("ascii"))
+        return cls(_ids.request_id(), _ids.apigw_id())
 
     def headers(self) -> dict[str, str]:
         """The id headers for any answer, gateway-made or forwarded."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
 
+from gatewaysim.line_writer import LineWriter
 from gatewaysim.logs import ACCESS_FIELDS, AccessLog
 
 RECORD = {
@@ -60,3 +62,55 @@ def test_fields_are_listed_once() -> None:
     assert {"requestId", "ip", "caller", "resourceArn", "decision", "decidingStatement", "authorizer"} <= set(
         ACCESS_FIELDS
     )
+
+
+class CountingStream(io.StringIO):
+    """A text stream that counts its write calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_lines_of_one_loop_turn_are_one_write() -> None:
+    """The access log writes once per event-loop turn, not once per request (a syscall each)."""
+    stream = CountingStream()
+    log = AccessLog(stream, "json")
+    for n in range(5):
+        log.emit({**RECORD, "requestId": f"r-{n}"})
+    assert stream.writes == 0  # queued until the loop turns
+    await asyncio.sleep(0)
+    assert stream.writes == 1
+    assert [json.loads(line)["requestId"] for line in stream.getvalue().splitlines()] == [f"r-{n}" for n in range(5)]
+    log.emit(RECORD)
+    await asyncio.sleep(0)
+    assert stream.writes == 2
+
+
+async def test_close_writes_what_is_queued(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    log = AccessLog.open(str(path), "json")
+    log.emit(RECORD)
+    log.close()  # before the loop turned
+    assert [json.loads(line)["requestId"] for line in path.read_text().splitlines()] == ["r-1"]
+
+
+def test_without_a_loop_each_line_is_written_at_once() -> None:
+    stream = CountingStream()
+    writer = LineWriter(stream)
+    writer.write_line("a")
+    writer.write_line("b")
+    assert stream.getvalue() == "a\nb\n" and stream.writes == 2
+
+
+async def test_a_closed_stream_drops_lines_without_raising() -> None:
+    stream = io.StringIO()
+    writer = LineWriter(stream)
+    writer.write_line("a")
+    stream.close()
+    await asyncio.sleep(0)  # the scheduled flush finds the stream closed
+    writer.close()
