@@ -7,6 +7,10 @@ generator (one aiohttp client, ``--concurrency`` workers sharing ``--requests``)
 one after the other, each after a warm-up, each bounded by ``--max-seconds``. Children stop when
 this process closes their stdin (or dies), so nothing is left running.
 
+``CPU us/req`` is the target process's own CPU time (user + system, from Linux ``/proc``) per
+request. On a small machine the load generator, backend and proxy share the cores, so
+throughput ratios are diluted by the other processes; the CPU ratio is the proxy's own cost.
+
 Targets:
   direct      the backend itself
   bare-proxy  a minimal aiohttp pass-through (one ClientSession, streaming, no policy, no rules)
@@ -204,6 +208,16 @@ async def spawn(role: str, *extra: str) -> Child:
     return Child(role, proc, f"http://127.0.0.1:{int(line)}")
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Stats:
     """What one load run measured."""
@@ -214,6 +228,7 @@ class Stats:
     seconds: float
     latencies_ms: list[float]
     timed_out: bool = False
+    cpu_us: float | None = None  # the target process's CPU time per completed request
 
     @property
     def rps(self) -> float:
@@ -264,21 +279,34 @@ async def drive(target: str, url: str, args: argparse.Namespace, requests: int) 
     return Stats(target, len(latencies), errors, seconds, latencies, timed_out)
 
 
+async def drive_measured(target: str, url: str, pid: int, args: argparse.Namespace) -> Stats:
+    """``drive``, plus the CPU time the target process spent per request meanwhile."""
+    before = cpu_seconds(pid)
+    stats = await drive(target, url, args, args.requests)
+    after = cpu_seconds(pid)
+    if before is not None and after is not None and stats.completed:
+        stats.cpu_us = (after - before) / stats.completed * 1e6
+    return stats
+
+
 def merge(target: str, runs: list[Stats]) -> Stats:
-    """One row from several rounds: the median round's throughput, every latency pooled."""
+    """One row from several rounds: the median round's throughput and CPU, every latency pooled."""
     best = sorted(runs, key=lambda s: s.rps)[len(runs) // 2]
     latencies = [ms for s in runs for ms in s.latencies_ms]
     errors = sum(s.errors for s in runs)
-    return Stats(target, best.completed, errors, best.seconds, latencies, any(s.timed_out for s in runs))
+    cpu = sorted(s.cpu_us for s in runs if s.cpu_us is not None)
+    row = Stats(target, best.completed, errors, best.seconds, latencies, any(s.timed_out for s in runs))
+    row.cpu_us = cpu[len(cpu) // 2] if cpu else None
+    return row
 
 
 def report(rows: list[Stats]) -> None:
-    print(f"{'target':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'done':>7} {'errors':>6}")
+    print(f"{'target':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10} {'done':>7} {'errors':>6}")
     for s in rows:
         note = "  (hit --max-seconds)" if s.timed_out else ""
-        print(
-            f"{s.target:<11} {s.rps:>9.0f} {s.pct(0.5):>8.2f} {s.pct(0.99):>8.2f} {s.completed:>7} {s.errors:>6}{note}"
-        )
+        cpu = f"{s.cpu_us:>10.0f}" if s.cpu_us is not None else f"{'-':>10}"
+        figures = f"{s.rps:>9.0f} {s.pct(0.5):>8.2f} {s.pct(0.99):>8.2f} {cpu}"
+        print(f"{s.target:<11} {figures} {s.completed:>7} {s.errors:>6}{note}")
     by = {s.target: s for s in rows}
     print()
     for a, b in (
@@ -290,14 +318,19 @@ def report(rows: list[Stats]) -> None:
         if a in by and b in by and by[b].rps:
             ratio = by[a].rps / by[b].rps
             p50 = by[a].pct(0.5) / by[b].pct(0.5)
-            print(f"{a}/{b}: throughput x{ratio:.2f}, p50 latency x{p50:.2f}")
+            cpu_a, cpu_b = by[a].cpu_us, by[b].cpu_us
+            cpu = f", CPU per request x{cpu_a / cpu_b:.2f}" if cpu_a and cpu_b else ""
+            print(f"{a}/{b}: throughput x{ratio:.2f}, p50 latency x{p50:.2f}{cpu}")
 
 
-async def start_targets(args: argparse.Namespace, log_file: str, children: list[Child]) -> list[tuple[str, str]]:
+Target = tuple[str, str, int]  # name, base URL, pid of the process serving it
+
+
+async def start_targets(args: argparse.Namespace, log_file: str, children: list[Child]) -> list[Target]:
     """Start the backend and each proxy role; a role that cannot start is skipped (and said so)."""
     backend = await spawn("backend", "--response-bytes", str(args.response_bytes))
     children.append(backend)
-    targets = [("direct", backend.url)]
+    targets = [("direct", backend.url, backend.proc.pid)]
     limit = ["--max-body-bytes", str(max(args.body_bytes, 10 * 1024 * 1024))]
     for role in ("bare-proxy", "forwarder", "gateway"):
         try:
@@ -306,23 +339,23 @@ async def start_targets(args: argparse.Namespace, log_file: str, children: list[
             print(f"skipping {role}: {exc}", file=sys.stderr)
             continue
         children.append(child)
-        targets.append((role, child.url))
+        targets.append((role, child.url, child.proc.pid))
     return targets
 
 
-async def measure(args: argparse.Namespace, targets: list[tuple[str, str]]) -> list[Stats]:
+async def measure(args: argparse.Namespace, targets: list[Target]) -> list[Stats]:
     """Warm every target up, then run ``--rounds`` interleaved rounds over the ones that work."""
     live = []
-    for name, url in targets:
+    for name, url, pid in targets:
         warm = await drive(name, url, args, max(args.concurrency, args.requests // 10))
         if warm.completed:
-            live.append((name, url))
+            live.append((name, url, pid))
         else:
             print(f"skipping {name}: every warm-up request failed", file=sys.stderr)
-    runs: dict[str, list[Stats]] = {name: [] for name, _ in live}
+    runs: dict[str, list[Stats]] = {name: [] for name, _, _ in live}
     for _ in range(args.rounds):  # interleaved, so a noisy moment hits every target alike
-        for name, url in live:
-            runs[name].append(await drive(name, url, args, args.requests))
+        for name, url, pid in live:
+            runs[name].append(await drive_measured(name, url, pid, args))
     return [merge(name, stats) for name, stats in runs.items()]
 
 
