@@ -37,6 +37,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from gatewaysim.runner import AppServer, Service
+
 REPO = Path(__file__).resolve().parent.parent
 SEED_POLICY = REPO / "config" / "default-policy.json"
 STAGE_PATH = "/prod/bench/items?x=1"  # the gateway strips the stage; the others pass it through
@@ -126,7 +128,7 @@ def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
     return app
 
 
-def gateway_app(backend: str, log_file: str, max_body_bytes: int) -> web.Application:
+def gateway_service(backend: str, log_file: str, max_body_bytes: int) -> Service:
     """The gateway with the seed policy and the JSON access log on."""
     from gatewaysim.config import build_settings
     from gatewaysim.server import Gateway
@@ -140,7 +142,7 @@ def gateway_app(backend: str, log_file: str, max_body_bytes: int) -> web.Applica
         "identity": {"trusted_proxies": ["127.0.0.1/32"]},
         "log": {"format": "json", "file": log_file},
     }
-    return Gateway(build_settings(raw, base_dir=REPO)).app()
+    return Gateway(build_settings(raw, base_dir=REPO)).service()
 
 
 def _catch_all(handler: Any) -> web.Application:
@@ -152,14 +154,18 @@ def _catch_all(handler: Any) -> web.Application:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run one role on 127.0.0.1:0, print the port, stop when stdin closes."""
+    if args.serve == "gateway":  # gatewaysim's own runner: the service's lifecycle around the server
+        server = AppServer(gateway_service(args.backend, args.log_file, args.max_body_bytes))
+        async with server:
+            print(server.port, flush=True)
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        return
     if args.serve == "backend":
         app = backend_app(args.response_bytes)
     elif args.serve == "bare-proxy":
         app = bare_proxy_app(args.backend)
-    elif args.serve == "forwarder":
-        app = forwarder_app(args.backend, args.max_body_bytes)
     else:
-        app = gateway_app(args.backend, args.log_file, args.max_body_bytes)
+        app = forwarder_app(args.backend, args.max_body_bytes)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()

@@ -42,7 +42,7 @@ logger = logging.getLogger("gatewaysim.admin")
 ADMIN_PREFIX: Final = "/_gatewaysim/"
 MAX_POLICY_BYTES: Final = 64 * 1024  # AWS allows 8192 characters; room for pretty-printed drafts
 _POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/policy$")
-_Handler = Callable[[web.Request, str], Awaitable[web.Response]]
+_Handler = Callable[[web.BaseRequest, str], Awaitable[web.Response]]
 
 
 def is_loopback(address: str) -> bool:
@@ -80,7 +80,7 @@ class AdminApi:
             "DELETE": self._delete_policy,
         }
 
-    async def handle(self, request: web.Request) -> web.Response:
+    async def handle(self, request: web.BaseRequest) -> web.Response:
         """Check who is asking, then dispatch by path and method."""
         refused = self._refusal(request)
         if refused is not None:
@@ -95,7 +95,7 @@ class AdminApi:
             return _error(405, f"`{request.method}` is not allowed here", allowed=sorted(methods))
         return await handler(request, arg)
 
-    def _refusal(self, request: web.Request) -> web.Response | None:
+    def _refusal(self, request: web.BaseRequest) -> web.Response | None:
         peer = request_peer(request)
         # SECURITY: the socket peer decides, never X-Forwarded-For: a proxy must not open the admin API.
         if not self.settings.allow_remote and not is_loopback(peer):
@@ -112,10 +112,10 @@ class AdminApi:
         runtime = self.apis.get(api_id)
         return runtime if runtime is not None else _error(404, f"no api `{api_id}` (apis: {', '.join(self.apis)})")
 
-    async def _list_apis(self, request: web.Request, _: str) -> web.Response:
+    async def _list_apis(self, request: web.BaseRequest, _: str) -> web.Response:
         return _answer({"items": [_api_item(api_id, runtime) for api_id, runtime in self.apis.items()]})
 
-    async def _get_policy(self, request: web.Request, api_id: str) -> web.Response:
+    async def _get_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
@@ -124,7 +124,7 @@ class AdminApi:
             return _error(404, f"api `{api_id}` has no resource policy")
         return _answer(attached.document, headers={"X-Gatewaysim-Policy-Source": _header_safe(attached.source)})
 
-    async def _put_policy(self, request: web.Request, api_id: str) -> web.Response:
+    async def _put_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
@@ -141,7 +141,7 @@ class AdminApi:
         logger.info("api `%s`: resource policy replaced through the admin API by %s", api_id, request_peer(request))
         return _answer(attached.document)
 
-    async def _delete_policy(self, request: web.Request, api_id: str) -> web.Response:
+    async def _delete_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
@@ -149,7 +149,7 @@ class AdminApi:
         logger.info("api `%s`: resource policy removed through the admin API by %s", api_id, request_peer(request))
         return web.Response(status=204, headers=RequestIds.new().headers())
 
-    async def _list_decisions(self, request: web.Request, _: str) -> web.Response:
+    async def _list_decisions(self, request: web.BaseRequest, _: str) -> web.Response:
         query = _decision_query(request.rel_url.query, self.decisions.size)
         if isinstance(query, str):
             return _error(400, query)
@@ -175,7 +175,7 @@ def _header_safe(text: str) -> str:
     return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")[:512]
 
 
-async def _read_body(request: web.Request) -> bytes | None:
+async def _read_body(request: web.BaseRequest) -> bytes | None:
     """The body, or None when it is larger than ``MAX_POLICY_BYTES``."""
     chunks: list[bytes] = []
     total = 0

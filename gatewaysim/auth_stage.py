@@ -104,7 +104,7 @@ def signer_context(ctx: RequestContext, result: AuthorizerResult) -> RequestCont
     return dataclasses.replace(ctx, principal=result.principal, policy_request=request)
 
 
-async def read_body(request: web.Request, limit: int) -> bytes:
+async def read_body(request: web.BaseRequest, limit: int) -> bytes:
     """The whole request body, at most ``limit`` bytes; raises ``RequestTooLarge`` beyond it."""
     declared = request.content_length
     if declared is not None and declared > limit:
@@ -118,7 +118,7 @@ async def read_body(request: web.Request, limit: int) -> bytes:
 
 
 def authorizer_request(
-    request: web.Request, ctx: RequestContext, api: ApiSettings, method: RouteMatch, body: bytes | None
+    request: web.BaseRequest, ctx: RequestContext, api: ApiSettings, method: RouteMatch, body: bytes | None
 ) -> AuthorizerRequest:
     """Everything the method's authorizer may read about this request."""
     return AuthorizerRequest(

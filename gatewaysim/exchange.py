@@ -41,7 +41,7 @@ class Exchange:
         "verdict",
     )
 
-    def __init__(self, request: web.Request) -> None:
+    def __init__(self, request: web.BaseRequest) -> None:
         self.request = request
         self.ids = RequestIds.new()
         self.started = time.perf_counter()

@@ -145,7 +145,7 @@ class Forwarder:
 
     async def forward(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         *,
         backend_url: str,
         path: str,
@@ -188,7 +188,7 @@ class Forwarder:
     async def _exchange(
         self,
         session: aiohttp.ClientSession,
-        request: web.Request,
+        request: web.BaseRequest,
         url: URL,
         headers: CIMultiDict[str],
         body: AsyncIterator[bytes] | bytes | None,

@@ -13,15 +13,27 @@ from dataclasses import dataclass
 from typing import Final
 
 import aiohttp
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from gatewaysim.errors import RequestTooLarge, UpstreamError
 from gatewaysim.forward_errors import map_client_error
 from gatewaysim.forward_headers import prepare_response_headers
 
-__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "relay", "too_large_message"]
+__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "continue_if_expected", "relay", "too_large_message"]
 
 CHUNK_SIZE: Final = 64 * 1024
+
+
+async def continue_if_expected(request: web.BaseRequest) -> None:
+    """Answer ``Expect: 100-continue`` with ``100 Continue`` (as aiohttp's router does).
+
+    Sent before any decision: a refused caller then sends its body, which aiohttp reads and
+    drops. Asking for it only once allowed would leave a refused connection waiting for a body
+    that never comes (aiohttp lingers up to 10 s on a request whose body is unread).
+    """
+    if request.version == HttpVersion11 and request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the answer's size counts from its own status line
 
 
 def too_large_message(limit: int, size: int | None = None) -> str:
@@ -40,7 +52,7 @@ class Upload:
 
     __slots__ = ("client_error", "deadline", "limit", "request", "sent", "timeout_s", "too_large")
 
-    def __init__(self, request: web.Request, limit: int, timeout_s: float) -> None:
+    def __init__(self, request: web.BaseRequest, limit: int, timeout_s: float) -> None:
         self.request = request
         self.limit = limit
         self.timeout_s = timeout_s
@@ -100,7 +112,7 @@ def _start_response(upstream: aiohttp.ClientResponse, extra: Mapping[str, str] |
     return response
 
 
-async def relay(request: web.Request, upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> Relayed:
+async def relay(request: web.BaseRequest, upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> Relayed:
     """Stream the backend's answer to the client; ``extra`` headers are set before it starts.
 
     The first chunk is read before the client response starts, so a backend that fails at
@@ -129,7 +141,7 @@ async def relay(request: web.Request, upstream: aiohttp.ClientResponse, extra: M
     return Relayed(response, sent, error)
 
 
-def _abort(request: web.Request) -> None:
+def _abort(request: web.BaseRequest) -> None:
     """Break the client connection so it sees an incomplete answer, never a second one."""
     transport = request.transport
     if transport is not None:

@@ -64,7 +64,7 @@ class RecordingGateway(Gateway):
         super().__init__(settings, **kwargs)
         self.observed: dict[str, Observed] = {}
 
-    async def run_stages(self, request: web.Request, x: Exchange) -> web.StreamResponse:
+    async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
         """The gateway's stages, unchanged; the values they returned are kept for the harness."""
         try:
             return await super().run_stages(request, x)

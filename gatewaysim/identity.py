@@ -146,7 +146,7 @@ class IdentityResolver:
         )
 
     def resolve(
-        self, request: web.Request, api: ApiSettings, target: Target, ids: RequestIds, now: float | None = None
+        self, request: web.BaseRequest, api: ApiSettings, target: Target, ids: RequestIds, now: float | None = None
     ) -> RequestContext:
         """The context of ``request`` for ``api``, whose target is already normalised."""
         now = time.time() if now is None else now

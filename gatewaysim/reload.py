@@ -25,8 +25,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from gatewaysim.attached import attached_from_settings
 from gatewaysim.config import ApiSettings, Settings
 from gatewaysim.errors import GatewaysimError
@@ -88,8 +86,9 @@ class Reloader:
     def _signatures(self, settings: Settings) -> dict[Path, _Signature]:
         return {path: _signature(path) for path in watched_files(settings)}
 
-    async def context(self, app: web.Application) -> AsyncIterator[None]:
-        """An aiohttp cleanup context: poll while the application runs."""
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Poll while the gateway runs (entered by ``Gateway.lifecycle``)."""
         task = asyncio.create_task(self._poll(), name="gatewaysim-reload")
         yield
         task.cancel()

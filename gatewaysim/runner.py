@@ -1,13 +1,31 @@
-"""Run an aiohttp application on a TCP port as an async context manager (port 0: any free one)."""
+"""Run an aiohttp application on a TCP port as an async context manager (port 0: any free one).
+
+The application is a ``web.Application`` or a ``Service``: one handler on aiohttp's low-level
+server (no router, no middleware chain per request) with a lifecycle entered around it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from types import TracebackType
 
 from aiohttp import web
 
-__all__ = ["AppServer", "http_url"]
+__all__ = ["AppServer", "Service", "http_url"]
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A handler for every request, served without ``web.Application``, and what it needs running.
+
+    ``lifecycle()`` is entered before the server listens and left after it has drained.
+    """
+
+    handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+    lifecycle: Callable[[], AbstractAsyncContextManager[None]]
 
 
 def http_url(host: str, port: int) -> str:
@@ -20,7 +38,7 @@ class AppServer:
 
     def __init__(
         self,
-        app: web.Application,
+        app: web.Application | Service,
         host: str = "127.0.0.1",
         port: int = 0,
         *,
@@ -31,7 +49,13 @@ class AppServer:
         self.host = host
         self.port = port
         self.extra_hosts = tuple(extra_hosts)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
+        self._runner: web.BaseRunner
+        self._lifecycle = contextlib.AsyncExitStack()
+        if isinstance(app, Service):
+            server = web.Server(app.handler, access_log=None)
+            self._runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
+        else:
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
         self._started = False
 
     @property
@@ -40,8 +64,14 @@ class AppServer:
         return http_url(self.host, self.port)
 
     async def start(self) -> None:
-        """Start the application (startup hooks run first) and listen."""
-        await self._runner.setup()
+        """Start the application (startup hooks or the service's lifecycle run first) and listen."""
+        if isinstance(self.app, Service):
+            await self._lifecycle.enter_async_context(self.app.lifecycle())
+        try:
+            await self._runner.setup()
+        except BaseException:
+            await self._lifecycle.aclose()
+            raise
         self._started = True
         try:
             site = web.TCPSite(self._runner, self.host, self.port)
@@ -57,7 +87,10 @@ class AppServer:
         """Stop listening, let in-flight requests finish (up to the timeout), run cleanup hooks."""
         if self._started:
             self._started = False
-            await self._runner.cleanup()
+            try:
+                await self._runner.cleanup()
+            finally:
+                await self._lifecycle.aclose()
 
     async def __aenter__(self) -> AppServer:
         await self.start()

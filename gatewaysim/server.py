@@ -1,4 +1,4 @@
-"""The gateway: one aiohttp application whose single middleware runs the stages in order.
+"""The gateway: one handler on aiohttp's low-level server runs the stages in order.
 
 ``Gateway.run_stages`` is the whole request path, one visible function::
 
@@ -25,6 +25,7 @@ replace with one assignment. Every decision also goes to the decision log (decis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
@@ -32,7 +33,6 @@ from dataclasses import dataclass, field
 from typing import IO, Final
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from gatewaysim import __version__
 from gatewaysim.admin import ADMIN_PREFIX, AdminApi
@@ -59,6 +59,7 @@ from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, U
 from gatewaysim.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.flow import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.forward import Forwarder
+from gatewaysim.forward_stream import continue_if_expected
 from gatewaysim.identity import ANONYMOUS, IdentityResolver, RequestContext
 from gatewaysim.logs import AccessLog
 from gatewaysim.outgoing import drop_set, outgoing_headers
@@ -67,7 +68,7 @@ from gatewaysim.policy import CompiledPolicy
 from gatewaysim.reload import Reloader, SettingsLoader
 from gatewaysim.responses import RequestIds
 from gatewaysim.routes import RouteMatch
-from gatewaysim.runner import AppServer
+from gatewaysim.runner import AppServer, Service
 
 __all__ = ["FORWARD_ERRORS", "HEALTH_PATH", "ApiRuntime", "Gateway", "serve"]
 
@@ -104,7 +105,7 @@ class ApiRuntime:
         return attached.compiled if attached is not None else None
 
 
-def route(request: web.Request, api: ApiSettings, raw_target: str | None = None) -> Target | Rejected:
+def route(request: web.BaseRequest, api: ApiSettings, raw_target: str | None = None) -> Target | Rejected:
     """The normalised target of ``request`` (or of ``raw_target``, prefix stripped) on ``api``."""
     bad_method = check_method(request.method)
     if bad_method is not None:
@@ -131,7 +132,7 @@ class Gateway:
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
         self._drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
-        self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in _lifecycle
+        self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in lifecycle()
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
@@ -143,52 +144,43 @@ class Gateway:
             else None
         )
 
-    def app(self) -> web.Application:
-        """The aiohttp application: every request goes to ``handle``; backends live with it."""
-        # SECURITY: every request is the gateway's, whatever aiohttp's router makes of it (the
-        # router matches the decoded, dot-collapsed request.path and 404s CONNECT or `%0a`
-        # targets on its own). The one middleware never calls the router's handler.
-        app = web.Application(middlewares=[self._gateway_middleware])
-        # A catch-all route only so the router's lookup succeeds: an unmatched lookup builds an
-        # HTTPNotFound response object on every request (measured: a third of the gateway's cost).
-        app.router.add_route("*", "/{tail:.*}", self._never_called)
-        app.cleanup_ctx.append(self._lifecycle)
-        if self.reloader is not None:
-            app.cleanup_ctx.append(self.reloader.context)
-        return app
+    def service(self) -> Service:
+        """What ``AppServer`` runs: ``handle`` for every request, backends and authorizers around it."""
+        # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
+        # nothing decodes or dot-collapses the target before the gateway judges it, and no
+        # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
+        return Service(self.handle, self.lifecycle)
 
-    @staticmethod
-    async def _never_called(request: web.Request) -> web.StreamResponse:  # pragma: no cover - see app()
-        raise AssertionError("the gateway middleware answers every request")
-
-    @web.middleware
-    async def _gateway_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        return await self.handle(request)
-
-    async def _lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+    @contextlib.asynccontextmanager
+    async def lifecycle(self) -> AsyncIterator[None]:
+        """Start the demo backend, forwarders, authorizers and hot reload; stop them on exit."""
         if any(api.settings.backend is None for api in self.apis.values()):
             self.demo = AppServer(create_demo_app())
             await self.demo.start()
-        for api in self.apis.values():
-            api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
-            await api.forwarder.start()
-            api.authorizers = await self.authorizer_host.build(api.settings.auth)
-        yield
-        for api in self.apis.values():
-            await api.forwarder.close()
-        await self.authorizer_host.close()
-        if self.demo is not None:
-            await self.demo.close()
-        if self._own_log:
-            self.access_log.close()
-        self.decisions.close()
+        try:
+            for api in self.apis.values():
+                api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
+                await api.forwarder.start()
+                api.authorizers = await self.authorizer_host.build(api.settings.auth)
+            async with self.reloader.running() if self.reloader is not None else contextlib.nullcontext():
+                yield
+        finally:
+            for api in self.apis.values():
+                await api.forwarder.close()
+            await self.authorizer_host.close()
+            if self.demo is not None:
+                await self.demo.close()
+            if self._own_log:
+                self.access_log.close()
+            self.decisions.close()
 
-    async def handle(self, request: web.Request) -> web.StreamResponse:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Run the stages; map any failure to a gateway response; write the access log."""
         if request.raw_path.partition("?")[0] == HEALTH_PATH and request.method in ("GET", "HEAD"):
             return self._health()
         if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(request)
+        await continue_if_expected(request)
         exchange = Exchange(request)
         try:
             response = await self.run_stages(request, exchange)
@@ -201,7 +193,7 @@ class Gateway:
         self.decisions.record(exchange, response.status)
         return response
 
-    async def run_stages(self, request: web.Request, x: Exchange) -> web.StreamResponse:
+    async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
         """The request path, stage by stage (module docstring)."""
         selected = self.select_api(request)
         if isinstance(selected, Rejected):
@@ -224,7 +216,7 @@ class Gateway:
         return await self._forward(request, api, x.ctx or ctx, x, method, body)
 
     async def authorization(
-        self, request: web.Request, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
+        self, request: web.BaseRequest, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
     ) -> tuple[Verdict, bytes | None]:
         """Resource policy, the method's authorizer and the AWS tables -> ``Verdict`` (spec 2).
 
@@ -263,7 +255,7 @@ class Gateway:
         self,
         api: ApiRuntime,
         ctx: RequestContext,
-        request: web.Request,
+        request: web.BaseRequest,
         method: RouteMatch | None = None,
         body: bytes | None = None,
     ) -> AuthorizerResult:
@@ -279,13 +271,13 @@ class Gateway:
             return AuthorizerResult(AuthorizerColumn.NEITHER, principal=ctx.principal)
         return await call_authorizer(authorizer, authorizer_request(request, ctx, api.settings, method, body))
 
-    def select_api(self, request: web.Request) -> Selected[ApiRuntime] | Rejected:
+    def select_api(self, request: web.BaseRequest) -> Selected[ApiRuntime] | Rejected:
         """The API by path prefix or Host header, or the only one (rules: ``gatewaysim.dispatch``)."""
         return select_api(self.apis, request.host, request.raw_path)  # SECURITY: raw, not decoded
 
     async def _forward(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         api: ApiRuntime,
         ctx: RequestContext,
         x: Exchange,
@@ -333,7 +325,7 @@ async def serve(
     the gateway watches its config and policy files (``gatewaysim.reload``).
     """
     gateway = Gateway(settings, reload_settings=reload_settings)
-    server = AppServer(gateway.app(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
+    server = AppServer(gateway.service(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
     await server.start()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

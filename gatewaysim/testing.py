@@ -159,7 +159,7 @@ class GatewayServer:
         self.settings = dataclasses.replace(base, host=host, port=port)
         self.log = MemoryAccessLog(access_log, self.settings.log.format)
         self.gateway = self.gateway_class(self.settings, access_log=self.log)
-        self._server = AppServer(self.gateway.app(), host, port, shutdown_timeout=self.settings.shutdown_timeout_s)
+        self._server = AppServer(self.gateway.service(), host, port, shutdown_timeout=self.settings.shutdown_timeout_s)
 
     @property
     def url(self) -> str:
@@ -175,11 +175,6 @@ class GatewayServer:
     def records(self) -> list[dict[str, Any]]:
         """Every access-log record so far."""
         return self.log.records
-
-    @property
-    def app(self) -> web.Application:
-        """The gateway's aiohttp application."""
-        return self._server.app
 
     async def start(self) -> None:
         """Start the gateway (and its demo backend, if any API uses it)."""

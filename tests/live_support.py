@@ -61,7 +61,7 @@ class LiveGateway:
         settings = dataclasses.replace(load(), host="127.0.0.1", port=0)
         self.log = MemoryAccessLog()
         self.gateway = Gateway(settings, access_log=self.log, reload_settings=load if reload else None)
-        self.server = AppServer(self.gateway.app(), "127.0.0.1", 0, extra_hosts=extra_hosts)
+        self.server = AppServer(self.gateway.service(), "127.0.0.1", 0, extra_hosts=extra_hosts)
 
     @property
     def url(self) -> str:

@@ -141,6 +141,39 @@ async def test_implicit_deny_answer(backend: RecordingBackend) -> None:
     assert (record["decision"], record["decidingStatement"], record["status"]) == ("ImplicitDeny", None, 403)
 
 
+async def _expect_continue(port: int, target: str, body: bytes) -> list[bytes]:
+    """Send headers with ``Expect: 100-continue``; the body goes only after a ``100 Continue``.
+
+    Returns the status lines the gateway sent, in order, up to the final answer.
+    """
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    statuses: list[bytes] = []
+    try:
+        head = f"POST {target} HTTP/1.1\r\nHost: gw\r\nContent-Length: {len(body)}\r\n"
+        writer.write((head + "Expect: 100-continue\r\n\r\n").encode())
+        await writer.drain()
+        while True:
+            answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            statuses.append(answer.split(b"\r\n", 1)[0])
+            if not answer.startswith(b"HTTP/1.1 100 "):
+                return statuses
+            writer.write(body)
+            await writer.drain()
+    finally:
+        writer.close()
+
+
+async def test_expect_continue_is_answered(backend: RecordingBackend) -> None:
+    """``100 Continue`` comes first (the low-level server has no router to send it), then the answer."""
+    async with GatewayServer(policy=READ_PUBLIC_WRITE_CORP, backend=backend.url) as gw:
+        refused = await _expect_continue(gw.port, "/prod/pets", b"0123456789")  # 127.0.0.1 is outside CORP
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        allowed = await _expect_continue(gw.port, "/prod/pets", b"0123456789")
+    assert refused == [b"HTTP/1.1 100 Continue", b"HTTP/1.1 403 Forbidden"]
+    assert allowed == [b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK"]
+    assert [(seen.method, seen.body_length) for seen in backend.seen] == [("POST", 10)]
+
+
 async def test_explicit_deny_answer_masks_the_caller(backend: RecordingBackend) -> None:
     async with GatewayServer(policy=DENY_ADMIN, backend=backend.url) as gw:
         reply = await request_from(
