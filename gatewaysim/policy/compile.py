@@ -1,25 +1,31 @@
 """Policy -> CompiledPolicy: every pattern, network, number and date is prepared once, at load time.
 
 ``CompiledPolicy.evaluate`` is the only per-request call; it does lookups and matches, nothing else.
+It also remembers its recent decisions: a decision depends only on the principal, action,
+resource and the context keys the policy reads (its condition keys and policy variables, found
+at compile time), so requests that agree on those get the same ``Decision`` object back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from gatewaysim.policy import matching
 from gatewaysim.policy.conditions import CompiledCondition, ConditionFailure, compile_condition
 from gatewaysim.policy.decision import Decision, Request, StatementRef
 from gatewaysim.policy.document import Policy, Statement, parse_policy
+from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.index import ResourceIndex
 from gatewaysim.policy.principals import Caller, PrincipalSpec
-from gatewaysim.policy.variables import Template, Wild, parse_template
+from gatewaysim.policy.variables import Template, Variable, Wild, parse_template
 
-__all__ = ["CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy"]
+__all__ = ["MEMO_SIZE", "CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy"]
 
 Context = Mapping[str, tuple[str, ...]]
+MEMO_SIZE: Final = 4096
+"""Decisions a compiled policy remembers; when full, it forgets them all and starts again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +127,7 @@ def _compile_statement(statement: Statement, variables: bool) -> CompiledStateme
 class CompiledPolicy:
     """A policy prepared for evaluation. Build it with ``compile_policy``."""
 
-    __slots__ = ("index", "policy", "statements")
+    __slots__ = ("_memo", "context_keys", "index", "policy", "statements")
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
@@ -132,14 +138,44 @@ class CompiledPolicy:
                 for s, c in zip(policy.statements, self.statements, strict=True)
             ]
         )
+        self.context_keys = context_keys(policy, self.statements)
+        self._memo: dict[tuple[Any, ...], Decision] = {}
 
     def evaluate(self, request: Request | Mapping[str, Any]) -> Decision:
-        """Explicit deny wins, then allow, else implicit deny."""
-        from gatewaysim.policy.evaluate import evaluate_compiled
-
+        """Explicit deny wins, then allow, else implicit deny (remembered: module docstring)."""
         if not isinstance(request, Request):
             request = Request.from_mapping(request)
-        return evaluate_compiled(self, request)
+        keys = self.context_keys
+        if keys is None:
+            return evaluate_compiled(self, request)
+        context = request.context
+        memo_key = (request.principal, request.action, request.resource, *[context.get(k) for k in keys])
+        decision = self._memo.get(memo_key)
+        if decision is None:
+            decision = evaluate_compiled(self, request)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[memo_key] = decision
+        return decision
+
+
+def context_keys(policy: Policy, statements: tuple[CompiledStatement, ...]) -> tuple[str, ...] | None:
+    """Every context key evaluation may read: condition keys and policy variables (None: unknown).
+
+    Every Resource pattern and condition value is read as a template, whatever its operator, so
+    the set may hold more keys than are read, never fewer.
+    """
+    keys = {condition.key for statement in statements for condition in statement.conditions}
+    if policy.variables_enabled:
+        texts = [p for s in policy.statements for p in (s.resource or s.not_resource or ())]
+        texts += [value for s in policy.statements for spec in s.condition for value in spec.values]
+        for text in texts:
+            try:
+                template = parse_template(text, variables=True)
+            except ValueError:
+                return None  # SECURITY: when unsure what a statement reads, never reuse a decision
+            keys.update(part.key for part in template.parts if isinstance(part, Variable))
+    return tuple(sorted(keys))
 
 
 def compile_policy(
