@@ -2,10 +2,11 @@
 
 ``Gateway.run_stages`` is the whole request path, one visible function::
 
-    api      = select_api(request)                      which API: path prefix, Host, or the only one
-    target   = route(request, api)                      method + normalised path + known stage
+    located  = self.locate(host, method, raw_path)      from the request line alone (remembered):
+      api      = select_api(...)                          which API: path prefix, Host, or the only one
+      target   = route(...)                               method + normalised path + known stage
+      method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
     ctx      = identity.resolve(...)                    RequestContext (frozen)
-    method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
     verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
       pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
       authz    = await self.authorize(...)                the method's authorizer (auth_stage.py)
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator, Mapping
@@ -54,7 +56,7 @@ from gatewaysim.banner import banner
 from gatewaysim.config import ApiSettings, Settings
 from gatewaysim.decisions import DecisionLog
 from gatewaysim.demo import create_demo_app
-from gatewaysim.dispatch import Selected, select_api
+from gatewaysim.dispatch import select_api
 from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
 from gatewaysim.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.flow import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
@@ -70,7 +72,7 @@ from gatewaysim.responses import RequestIds
 from gatewaysim.routes import RouteMatch
 from gatewaysim.runner import AppServer, Service
 
-__all__ = ["FORWARD_ERRORS", "HEALTH_PATH", "ApiRuntime", "Gateway", "serve"]
+__all__ = ["FORWARD_ERRORS", "HEALTH_PATH", "ApiRuntime", "Gateway", "Located", "Unlocated", "route", "serve"]
 
 logger = logging.getLogger("gatewaysim.server")
 
@@ -105,16 +107,38 @@ class ApiRuntime:
         return attached.compiled if attached is not None else None
 
 
-def route(request: web.BaseRequest, api: ApiSettings, raw_target: str | None = None) -> Target | Rejected:
-    """The normalised target of ``request`` (or of ``raw_target``, prefix stripped) on ``api``."""
-    bad_method = check_method(request.method)
+def route(method: str, raw_target: str, api: ApiSettings) -> Target | Rejected:
+    """The normalised target of ``method raw_target`` (any API prefix already stripped) on ``api``."""
+    bad_method = check_method(method)
     if bad_method is not None:
         return bad_method
-    # SECURITY: raw_path; request.path is already decoded
-    target = parse_target(request.raw_path if raw_target is None else raw_target)
+    target = parse_target(raw_target)  # SECURITY: the raw target; request.path is already decoded
     if isinstance(target, Target) and target.stage not in api.stages:
         return Rejected(f"unknown stage `{target.stage}`")
     return target
+
+
+LOCATE_CACHE_SIZE: Final = 4096
+"""Request lines whose ``Located`` the gateway remembers (least recently used ones go first)."""
+LOCATE_CACHE_MAX_TARGET: Final = 1024
+"""Longer request targets are located afresh every time, so the cache stays small."""
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a request line leads: the API, the normalised target, the method serving it (None: none)."""
+
+    api: ApiRuntime
+    target: Target
+    method: RouteMatch | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unlocated:
+    """A request line that leads nowhere: why, and the API it named if it got that far."""
+
+    reason: str
+    api_id: str | None = None
 
 
 class Gateway:
@@ -138,6 +162,7 @@ class Gateway:
         self.demo: AppServer | None = None
         self.decisions = DecisionLog.open(settings.log.decisions_ring, settings.log.decisions_file)
         self.admin = AdminApi(settings.admin, self.apis, self.decisions) if settings.admin.enabled else None
+        self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
             if reload_settings is not None and settings.reload.enabled
@@ -195,16 +220,17 @@ class Gateway:
 
     async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
         """The request path, stage by stage (module docstring)."""
-        selected = self.select_api(request)
-        if isinstance(selected, Rejected):
-            return x.fail("MISSING_AUTHENTICATION_TOKEN", selected.reason)
-        api = selected.api
+        raw_target = request.raw_path  # SECURITY: raw, not decoded
+        if len(raw_target) <= LOCATE_CACHE_MAX_TARGET:
+            located = self._locate_cached(request.host, request.method, raw_target)
+        else:
+            located = self.locate(request.host, request.method, raw_target)
+        if isinstance(located, Unlocated):
+            x.api_id = located.api_id
+            return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
+        api, method = located.api, located.method
         x.api_id = api.settings.api_id
-        target = route(request, api.settings, selected.raw_target)
-        if isinstance(target, Rejected):
-            return x.fail("MISSING_AUTHENTICATION_TOKEN", target.reason)
-        ctx = x.ctx = self.identity.resolve(request, api.settings, target, x.ids)
-        method = api.settings.auth.match(ctx.http_method, ctx.path)
+        ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
             return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
         try:
@@ -271,9 +297,20 @@ class Gateway:
             return AuthorizerResult(AuthorizerColumn.NEITHER, principal=ctx.principal)
         return await call_authorizer(authorizer, authorizer_request(request, ctx, api.settings, method, body))
 
-    def select_api(self, request: web.BaseRequest) -> Selected[ApiRuntime] | Rejected:
-        """The API by path prefix or Host header, or the only one (rules: ``gatewaysim.dispatch``)."""
-        return select_api(self.apis, request.host, request.raw_path)  # SECURITY: raw, not decoded
+    def locate(self, host: str, method: str, raw_target: str) -> Located | Unlocated:
+        """The API, target and method a request line names, or why it names none.
+
+        A pure function of its arguments and the startup settings (hot reload swaps policies
+        only), so ``run_stages`` remembers its answers per request line.
+        """
+        selected = select_api(self.apis, host, raw_target)  # rules: gatewaysim.dispatch
+        if isinstance(selected, Rejected):
+            return Unlocated(selected.reason)
+        api = selected.api
+        target = route(method, selected.raw_target, api.settings)
+        if isinstance(target, Rejected):
+            return Unlocated(target.reason, api.settings.api_id)
+        return Located(api, target, api.settings.auth.match(method, target.path))
 
     async def _forward(
         self,

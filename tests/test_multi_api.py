@@ -235,3 +235,30 @@ async def test_single_api_keeps_plain_paths_whatever_the_host(backend: Recording
         other = await request_from(gw.url + "/prod/w", headers={"Host": "otherapi01.execute-api.localhost"})
     assert (plain.status, prefixed.status, by_host.status, other.status) == (200, 200, 200, 403)
     assert [s.raw_path for s in backend.seen] == ["/x", "/y", "/z"]
+
+
+async def test_a_remembered_request_line_is_never_served_to_another_host(
+    gw: GatewayServer, backends: tuple[RecordingBackend, RecordingBackend]
+) -> None:
+    """The gateway remembers where a request line leads; the Host is part of what it remembers."""
+    a, b = backends
+    statuses = []
+    for _ in range(3):  # the second and third rounds are answered from the remembered lines
+        for api in (ALPHA, BRAVO):
+            reply = await request_from(
+                gw.url + "/prod/reports", headers={**_host(api, gw.port), "X-Gatewaysim-Principal": BOB}
+            )
+            statuses.append(reply.status)
+    assert statuses == [200, 200] * 3
+    assert len(a.seen) == 3 and len(b.seen) == 3
+    assert [r["apiId"] for r in gw.records] == [ALPHA, BRAVO] * 3
+    cache = gw.gateway._locate_cached.cache_info()
+    assert (cache.hits, cache.misses) == (4, 2)
+
+
+async def test_long_targets_are_located_afresh(gw: GatewayServer) -> None:
+    long_path = "/prod/" + "a" * 2000
+    for _ in range(2):
+        reply = await request_from(gw.url + long_path, headers=_host(ALPHA, gw.port))
+        assert reply.status == 403
+    assert gw.gateway._locate_cached.cache_info().currsize == 0
