@@ -14,7 +14,7 @@ from aiohttp import web
 
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult
 from gatewaysim.flow import Verdict
-from gatewaysim.identity import RequestContext, request_peer
+from gatewaysim.identity import RequestContext, iso_second, request_peer
 from gatewaysim.policy import Decision
 from gatewaysim.responses import GATEWAY_RESPONSES, RequestIds, gateway_response, rejection_response
 
@@ -75,7 +75,7 @@ class Exchange:
         length = self.length if self.length is not None else response.content_length or 0
         return {
             "requestId": self.ids.request_id,
-            "requestTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.request_time if ctx else now)),
+            "requestTime": iso_second(int(ctx.request_time if ctx else now)),
             "apiId": self.api_id,
             "ip": ctx.source_ip if ctx else request_peer(self.request),
             "caller": ctx.principal if ctx else None,

@@ -14,6 +14,7 @@ from typing import Final
 
 import aiohttp
 from aiohttp import HttpVersion11, web
+from multidict import istr
 
 from gatewaysim.errors import RequestTooLarge, UpstreamError
 from gatewaysim.forward_errors import map_client_error
@@ -22,6 +23,7 @@ from gatewaysim.forward_headers import prepare_response_headers
 __all__ = ["CHUNK_SIZE", "Relayed", "Upload", "continue_if_expected", "relay", "too_large_message"]
 
 CHUNK_SIZE: Final = 64 * 1024
+_EXPECT: Final = istr("Expect")
 
 
 async def continue_if_expected(request: web.BaseRequest) -> None:
@@ -31,7 +33,8 @@ async def continue_if_expected(request: web.BaseRequest) -> None:
     drops. Asking for it only once allowed would leave a refused connection waiting for a body
     that never comes (aiohttp lingers up to 10 s on a request whose body is unread).
     """
-    if request.version == HttpVersion11 and request.headers.get("Expect", "").lower() == "100-continue":
+    expect = request.headers.get(_EXPECT)
+    if expect is not None and expect.lower() == "100-continue" and request.version == HttpVersion11:
         await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         request.writer.output_size = 0  # the answer's size counts from its own status line
 

@@ -41,13 +41,16 @@ __all__ = [
     "client_address",
     "forwarded_chain",
     "forwarded_hops",
+    "iso_second",
     "peer_address",
     "request_peer",
+    "time_keys",
 ]
 
 ANONYMOUS: Final = "anonymous"
 INVOKE: Final = "execute-api:Invoke"
 _UNKNOWN_PEER: Final = "0.0.0.0"  # a transport with no peer (closed, or a unix socket)
+_SENT_IF_PRESENT: Final = ((istr("User-Agent"), "aws:useragent"), (istr("Referer"), "aws:referer"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +162,17 @@ class IdentityResolver:
         if secure is None:
             secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
         principal = headers.get(self._principal_header, "").strip() or ANONYMOUS
-        second = int(now)
+        current_time, epoch_time = time_keys(int(now))
         context: dict[str, tuple[str, ...]] = {
             "aws:sourceip": (source_ip,),
-            "aws:currenttime": (_iso_time(second),),
-            "aws:epochtime": (str(second),),
+            "aws:currenttime": current_time,
+            "aws:epochtime": epoch_time,
             "aws:securetransport": ("true" if secure else "false",),
         }
-        for name, key in (("User-Agent", "aws:useragent"), ("Referer", "aws:referer")):
-            if name in headers:
-                context[key] = (headers[name],)
+        for name, key in _SENT_IF_PRESENT:
+            value = headers.get(name)
+            if value is not None:
+                context[key] = (value,)
         for header, key in self._context_headers:
             value = headers.get(header, "")
             if value:
@@ -197,8 +201,14 @@ class IdentityResolver:
 
 
 @lru_cache(maxsize=4)
-def _iso_time(second: int) -> str:
-    """``aws:CurrentTime`` for one epoch second (requests in the same second share the string)."""
+def time_keys(second: int) -> tuple[tuple[str], tuple[str]]:
+    """``aws:CurrentTime`` and ``aws:EpochTime`` for one epoch second (shared within the second)."""
+    return (iso_second(second),), (str(second),)
+
+
+@lru_cache(maxsize=4)
+def iso_second(second: int) -> str:
+    """``2026-11-29T12:00:00Z``: ISO 8601 UTC, as ``aws:CurrentTime`` and ``$context.requestTime``."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second))
 
 
