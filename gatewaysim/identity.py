@@ -38,6 +38,7 @@ __all__ = [
     "ANONYMOUS",
     "IdentityResolver",
     "RequestContext",
+    "addresses",
     "client_address",
     "forwarded_chain",
     "forwarded_hops",
@@ -50,6 +51,7 @@ __all__ = [
 ANONYMOUS: Final = "anonymous"
 INVOKE: Final = "execute-api:Invoke"
 _UNKNOWN_PEER: Final = "0.0.0.0"  # a transport with no peer (closed, or a unix socket)
+_XFF: Final = istr("X-Forwarded-For")
 _SENT_IF_PRESENT: Final = ((istr("User-Agent"), "aws:useragent"), (istr("Referer"), "aws:referer"))
 
 
@@ -137,6 +139,25 @@ def forwarded_chain(peer: str, hops: Sequence[str], trusted: tuple[IPNetwork, ..
     return peer  # SECURITY: an untrusted peer's chain is dropped, never passed on
 
 
+def addresses(peer: str, forwarded_for: Sequence[str], trusted: tuple[IPNetwork, ...]) -> tuple[str, str]:
+    """``aws:SourceIp`` and the backend's ``X-Forwarded-For``, from the peer and the client's headers."""
+    if not forwarded_for or not trusted or not _trusted(peer, trusted):
+        return peer, peer  # SECURITY: an untrusted peer's X-Forwarded-For counts for nothing
+    values = tuple(forwarded_for)
+    if sum(len(value) for value in values) > _REMEMBERED_CHAIN:
+        return _walk(peer, values, trusted)
+    return _remembered_walk(peer, values, trusted)
+
+
+def _walk(peer: str, values: tuple[str, ...], trusted: tuple[IPNetwork, ...]) -> tuple[str, str]:
+    hops = forwarded_hops(values)
+    return client_address(peer, hops, trusted), forwarded_chain(peer, hops, trusted)
+
+
+_remembered_walk = lru_cache(maxsize=4096)(_walk)  # proxies send the same few chains again and again
+_REMEMBERED_CHAIN: Final = 512  # longer X-Forwarded-For values are walked afresh, never kept
+
+
 class IdentityResolver:
     """Reads identity from requests; header names are prepared once, at startup."""
 
@@ -155,9 +176,7 @@ class IdentityResolver:
         now = time.time() if now is None else now
         headers = request.headers
         peer = request_peer(request)
-        hops = forwarded_hops(headers.getall("X-Forwarded-For", ()))
-        trusted = self.settings.trusted_proxies
-        source_ip = client_address(peer, hops, trusted)
+        source_ip, forwarded_for = addresses(peer, headers.getall(_XFF, ()), self.settings.trusted_proxies)
         secure = self.settings.secure_transport
         if secure is None:
             secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
@@ -193,7 +212,7 @@ class IdentityResolver:
             principal=principal,
             source_ip=source_ip,
             peer_ip=peer,
-            forwarded_for=forwarded_chain(peer, hops, trusted),
+            forwarded_for=forwarded_for,
             secure=secure,
             request_time=now,
             policy_request=policy_request,

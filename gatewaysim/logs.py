@@ -43,6 +43,7 @@ ACCESS_FIELDS: Final = (
     "errorMessage",
 )
 _MAX_TEXT: Final = 2048
+_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) builds one a call
 
 
 def _clean(value: Any) -> str:
@@ -70,7 +71,7 @@ class AccessLog:
 
     def emit(self, record: Mapping[str, Any]) -> None:
         """Write one record as one line (batched per event-loop turn: ``LineWriter``)."""
-        line = json.dumps(record, separators=(",", ":")) if self.format == "json" else self.text_line(record)
+        line = _JSON.encode(record) if self.format == "json" else self.text_line(record)
         self._out.write_line(line)
 
     @staticmethod

@@ -13,6 +13,7 @@ from aiohttp import web
 from gatewaysim.config import ApiSettings, IdentitySettings
 from gatewaysim.identity import (
     IdentityResolver,
+    addresses,
     client_address,
     forwarded_chain,
     forwarded_hops,
@@ -206,3 +207,25 @@ async def test_ipv6_peer() -> None:
         "source_ip": "::1",
         "arn": "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/",
     }
+
+
+@pytest.mark.parametrize(
+    ("peer", "values"),
+    [
+        ("127.0.0.1", ()),
+        ("127.0.0.1", ("203.0.113.7",)),
+        ("127.0.0.1", ("198.51.100.1, 10.0.0.2", "203.0.113.7")),
+        ("127.0.0.1", ("10.0.0.2, 10.0.0.3",)),
+        ("127.0.0.1", ("garbage, 10.0.0.3",)),
+        ("127.0.0.1", ("",)),
+        ("127.0.0.1", (", ".join(f"10.0.{i // 250}.{i % 250}" for i in range(200)),)),  # long: not remembered
+        ("192.0.2.9", ("203.0.113.7",)),  # an untrusted peer: its header counts for nothing
+    ],
+)
+def test_addresses_agree_with_the_walk(peer: str, values: tuple[str, ...]) -> None:
+    """``addresses`` (remembered) gives what the plain walk gives, every time it is asked."""
+    hops = forwarded_hops(values)
+    expected = (client_address(peer, hops, NETS), forwarded_chain(peer, hops, NETS))
+    for _ in range(2):
+        assert addresses(peer, values, NETS) == expected
+        assert addresses(peer, list(values), NETS) == expected  # aiohttp hands over a list
