@@ -83,7 +83,7 @@ class ForwardSettings:
 
 @dataclass(frozen=True, slots=True)
 class ForwardResult:
-    """What one forward did: the (already finished) client response and its figures.
+    """What one forward did: the client response (finished, or whole and ready) and its figures.
 
     ``error`` is set when the exchange broke after the answer started or the client went away:
     an :class:`UpstreamError` (the client saw a broken response) or the client's
@@ -161,7 +161,8 @@ class Forwarder:
         names are dropped again here and ``Host`` becomes the backend's. ``response_headers``
         are set on the client response before it starts. ``body``, when given, is the request
         body already read (an authorizer needed it): it is sent instead of the client's stream.
-        The returned response is finished.
+        The returned response is finished, or, when the backend's whole answer came in its first
+        chunk, a ``web.Response`` holding it, which aiohttp writes once the handler returns it.
         """
         if self._session is None:
             raise RuntimeError("forwarder is not started: call `await forwarder.start()` first")

@@ -1,8 +1,11 @@
 """The two streams of one forward: the request body up, the answer down, chunk by chunk.
 
-Neither side is ever read whole. :class:`Upload` feeds the client's body to the backend and
-enforces the payload limit; :func:`relay` copies the backend's answer to the client and turns
-a failure after the answer started into a broken client connection (never a second answer).
+Neither side is ever read whole beyond one chunk. :class:`Upload` feeds the client's body to
+the backend and enforces the payload limit; :func:`relay` copies the backend's answer to the
+client and turns a failure after the answer started into a broken client connection (never a
+second answer). An answer whose whole body arrives as the first chunk (at most ``CHUNK_SIZE``
+bytes, framed by Content-Length) is handed back as one ``web.Response`` instead: aiohttp then
+writes headers and body at once, without the prepare/write/write_eof round trips.
 """
 
 from __future__ import annotations
@@ -105,10 +108,21 @@ async def _read(upstream: aiohttp.ClientResponse) -> bytes:
         raise map_client_error(exc) from exc
 
 
-def _start_response(upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> web.StreamResponse:
-    response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
+def _whole(upstream: aiohttp.ClientResponse, chunk: bytes, method: str) -> bool:
+    """True when ``chunk`` is the backend's entire, non-empty body, framed by Content-Length."""
+    return bool(chunk) and upstream.content_length == len(chunk) and method != "HEAD"
+
+
+def _start_response(
+    upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None, *, whole: bytes | None = None
+) -> web.StreamResponse:
+    response: web.StreamResponse
+    if whole is not None:
+        response = web.Response(status=upstream.status, reason=upstream.reason, body=whole)
+    else:
+        response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
     response.headers.extend(prepare_response_headers(upstream.headers))
-    if upstream.content_length is not None:
+    if whole is None and upstream.content_length is not None:
         response.content_length = upstream.content_length  # same bytes, same framing
     if extra:
         response.headers.update(extra)
@@ -116,13 +130,17 @@ def _start_response(upstream: aiohttp.ClientResponse, extra: Mapping[str, str] |
 
 
 async def relay(request: web.BaseRequest, upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> Relayed:
-    """Stream the backend's answer to the client; ``extra`` headers are set before it starts.
+    """Stream the backend's answer to the client (or hand it back whole); ``extra`` headers are set.
 
     The first chunk is read before the client response starts, so a backend that fails at
     once still gets a proper gateway error (raised, mapped). A later backend failure breaks
     the client connection; a client that goes away ends the copy. Both land in ``error``.
     """
     chunk = await _read(upstream)
+    if _whole(upstream, chunk, request.method):
+        # the whole answer is in hand (module docstring)
+        response = _start_response(upstream, extra, whole=chunk)
+        return Relayed(response, len(chunk), None)
     response = _start_response(upstream, extra)
     sent = 0
     error: Exception | None = None

@@ -32,6 +32,7 @@ from gatewaysim.errors import (
     UpstreamUnavailable,
 )
 from gatewaysim.forward import (
+    CHUNK_SIZE,
     CLIENT_CLOSED_REQUEST,
     CLIENT_ERRORS,
     Forwarder,
@@ -296,6 +297,24 @@ async def test_response_headers_remapped_dropped_and_merged(client: aiohttp.Clie
     assert headers.getall("Set-Cookie") == ["a=1", "b=2"]
     assert headers["x-amzn-RequestId"] == "req-1"
     assert headers["Content-Type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("size", [1, 1000, CHUNK_SIZE - 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE + 7])
+async def test_answers_of_every_size_arrive_whole(client: aiohttp.ClientSession, size: int) -> None:
+    """Small answers are handed over whole, larger ones streamed: the client sees the same bytes."""
+    body = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+
+    async def backend_handler(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/octet-stream", headers={"X-Size": str(size)})
+
+    async with serve(app_with(backend_handler)) as backend, running_proxy(backend) as proxy:
+        async with client.get(proxy.url + "/") as resp:
+            received = await resp.read()
+            headers = resp.headers
+        assert received == body
+        assert headers["Content-Length"] == str(size) and headers["X-Size"] == str(size)
+        assert headers["x-amzn-RequestId"] == "req-1"
+        assert [(r.status, r.response_length, r.error) for r in proxy.results] == [(200, size, None)]
 
 
 async def test_missing_content_type_defaults_to_json(client: aiohttp.ClientSession) -> None:
