@@ -142,7 +142,7 @@ class Unlocated:
 
 
 class Gateway:
-    """Builds the application for ``settings`` and runs its stages for every request."""
+    """Builds the service for ``settings`` and runs its stages for every request."""
 
     def __init__(
         self,
