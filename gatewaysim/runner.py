@@ -1,16 +1,20 @@
 """Run an aiohttp application on a TCP port as an async context manager (port 0: any free one).
 
 The application is a ``web.Application`` or a ``Service``: one handler on aiohttp's low-level
-server (no router, no middleware chain per request) with a lifecycle entered around it.
+server (no router, no middleware chain per request) with a lifecycle entered around it. A
+service may also say how to answer what never reaches its handler: a request aiohttp cannot
+parse (its own answer is plain text echoing the bad bytes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
@@ -22,10 +26,47 @@ class Service:
     """A handler for every request, served without ``web.Application``, and what it needs running.
 
     ``lifecycle()`` is entered before the server listens and left after it has drained.
+    ``error_response(status)``, when given, answers a request aiohttp refused before any handler
+    ran (400 for a malformed request line or header; the connection is closed after it).
     """
 
     handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
     lifecycle: Callable[[], AbstractAsyncContextManager[None]]
+    error_response: Callable[[int], web.StreamResponse] | None = None
+
+
+class _ServiceProtocol(web.RequestHandler):
+    """aiohttp's connection handler, answering its own errors with the service's response."""
+
+    def __init__(self, manager: web.Server, error_response: Callable[[int], web.StreamResponse], **kwargs: Any):
+        super().__init__(manager, **kwargs)
+        self._error_response = error_response
+
+    def handle_error(
+        self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        super().handle_error(request, status, exc, message)  # logs it; raises if an answer already started
+        response = self._error_response(status)
+        response.force_close()
+        return response
+
+
+class _ServiceServer(web.Server):
+    """aiohttp's low-level server whose connections use ``_ServiceProtocol``."""
+
+    def __init__(
+        self,
+        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+        error_response: Callable[[int], web.StreamResponse],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self._protocol_kwargs = kwargs
+        self._error_response = error_response
+
+    def __call__(self) -> web.RequestHandler:
+        loop = asyncio.get_running_loop()
+        return _ServiceProtocol(self, self._error_response, loop=loop, **self._protocol_kwargs)
 
 
 def http_url(host: str, port: int) -> str:
@@ -52,7 +93,11 @@ class AppServer:
         self._runner: web.BaseRunner
         self._lifecycle = contextlib.AsyncExitStack()
         if isinstance(app, Service):
-            server = web.Server(app.handler, access_log=None)
+            server = (
+                web.Server(app.handler, access_log=None)
+                if app.error_response is None
+                else _ServiceServer(app.handler, app.error_response, access_log=None)
+            )
             self._runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
         else:
             self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)

@@ -68,7 +68,7 @@ from gatewaysim.outgoing import drop_set, outgoing_headers
 from gatewaysim.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.policy import CompiledPolicy
 from gatewaysim.reload import Reloader, SettingsLoader
-from gatewaysim.responses import RequestIds
+from gatewaysim.responses import RequestIds, gateway_response
 from gatewaysim.routes import RouteMatch
 from gatewaysim.runner import AppServer, Service
 
@@ -174,7 +174,13 @@ class Gateway:
         # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
         # nothing decodes or dot-collapses the target before the gateway judges it, and no
         # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
-        return Service(self.handle, self.lifecycle)
+        return Service(self.handle, self.lifecycle, self.unparsed_response)
+
+    @staticmethod
+    def unparsed_response(status: int) -> web.StreamResponse:
+        """The answer to a request aiohttp refused before ``handle`` (400: it could not parse it)."""
+        kind = "DEFAULT_4XX" if status < 500 else "API_CONFIGURATION_ERROR"
+        return gateway_response(kind, RequestIds.new())
 
     @contextlib.asynccontextmanager
     async def lifecycle(self) -> AsyncIterator[None]:

@@ -374,8 +374,14 @@ async def test_identity_headers_never_reach_the_backend(
 async def test_malformed_request_gets_400_and_the_gateway_keeps_serving(backend: RecordingBackend, data: bytes) -> None:
     async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
         raw = await raw_exchange("127.0.0.1", gw.port, data)
-        assert _status(raw) == 400
         assert (await request_from(gw.url + "/prod/still-alive")).status == 200
+    head, _, body = raw.partition(b"\r\n\r\n")
+    headers = dict(line.split(b": ", 1) for line in head.split(b"\r\n")[1:])
+    assert _status(raw) == 400
+    assert body == b'{"message":"Bad Request"}'  # the gateway's shape, never the parser's text about the bytes
+    assert headers[b"Content-Type"] == b"application/json"
+    assert headers[b"x-amzn-ErrorType"] == b"BadRequestException"
+    assert b"x-amzn-RequestId" in headers and b"x-amz-apigw-id" in headers  # (raw_exchange read until close)
     assert [s.raw_path for s in backend.seen] == ["/still-alive"]
 
 
