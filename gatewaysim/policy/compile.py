@@ -150,7 +150,10 @@ class CompiledPolicy:
             return evaluate_compiled(self, request)
         context = request.context
         memo_key = (request.principal, request.action, request.resource, *[context.get(k) for k in keys])
-        decision = self._memo.get(memo_key)
+        try:
+            decision = self._memo.get(memo_key)
+        except TypeError:  # a hand-built Request with list values: evaluate, but do not remember
+            return evaluate_compiled(self, request)
         if decision is None:
             decision = evaluate_compiled(self, request)
             if len(self._memo) >= MEMO_SIZE:

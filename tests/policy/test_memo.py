@@ -171,3 +171,9 @@ def test_every_condition_and_variable_alone() -> None:
                 req = Request("anonymous", "execute-api:Invoke", f"{API}/{path}", base)
                 for variant in _variants(req) * 2:
                     assert _same(remembering.evaluate(variant), evaluate_compiled(fresh, variant)), (document, variant)
+
+
+def test_a_hand_built_request_with_list_values_is_still_evaluated() -> None:
+    policy = compile_policy(SEED.read_text())
+    listed = Request("anonymous", "execute-api:Invoke", f"{API}/prod/GET/", {"aws:sourceip": ["10.0.0.1"]})  # type: ignore[dict-item]
+    assert _same(policy.evaluate(listed), evaluate_compiled(compile_policy(SEED.read_text()), listed))
