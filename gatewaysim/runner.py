@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from typing import Any
 from aiohttp import web
 
 __all__ = ["AppServer", "Service", "http_url"]
+
+logger = logging.getLogger("gatewaysim.runner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +48,13 @@ class _ServiceProtocol(web.RequestHandler):
     def handle_error(
         self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
     ) -> web.StreamResponse:
-        super().handle_error(request, status, exc, message)  # logs it; raises if an answer already started
+        if status >= 500:
+            super().handle_error(request, status, exc, message)  # logs the traceback; raises if already answering
+        elif request.writer.output_size > 0:
+            raise ConnectionError("an answer has started: no room for an error response")
+        else:  # a client's malformed request is not the server's error: one line, no traceback
+            reason = type(exc).__name__
+            logger.warning("%d for a request that could not be parsed (%s) from %s", status, reason, request.remote)
         response = self._error_response(status)
         response.force_close()
         return response

@@ -157,4 +157,5 @@ async def test_malformed_request_logs_one_line_no_traceback(tmp_path: Path) -> N
         _, err = await asyncio.wait_for(process.communicate(), 20)
     text = err.decode()
     assert "Traceback" not in text
-    assert "gatewaysim: aiohttp.server: Error handling request from 127.0.0.1\n" in text
+    line = "gatewaysim: gatewaysim.runner: 400 for a request that could not be parsed (BadStatusLine) from 127.0.0.1"
+    assert line + "\n" in text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from typing import Any
 
@@ -371,7 +372,10 @@ async def test_identity_headers_never_reach_the_backend(
         b"GET /prod/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
     ],
 )
-async def test_malformed_request_gets_400_and_the_gateway_keeps_serving(backend: RecordingBackend, data: bytes) -> None:
+async def test_malformed_request_gets_400_and_the_gateway_keeps_serving(
+    backend: RecordingBackend, data: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
         raw = await raw_exchange("127.0.0.1", gw.port, data)
         assert (await request_from(gw.url + "/prod/still-alive")).status == 200
@@ -382,6 +386,8 @@ async def test_malformed_request_gets_400_and_the_gateway_keeps_serving(backend:
     assert headers[b"Content-Type"] == b"application/json"
     assert headers[b"x-amzn-ErrorType"] == b"BadRequestException"
     assert b"x-amzn-RequestId" in headers and b"x-amz-apigw-id" in headers  # (raw_exchange read until close)
+    assert not [r for r in caplog.records if r.exc_info], "a client's bad request is no traceback in the log"
+    assert any("could not be parsed" in r.getMessage() for r in caplog.records)
     assert [s.raw_path for s in backend.seen] == ["/still-alive"]
 
 
