@@ -153,12 +153,15 @@ class Forwarder:
         headers: Mapping[str, str] | CIMultiDict[str],
         response_headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
+        prepared: bool = False,
     ) -> ForwardResult:
         """Send ``request`` to ``backend_url`` + ``path`` (+ ``?query_string``) and stream back.
 
         ``path`` and ``query_string`` are sent byte for byte (a ``ValueError`` if they hold
         bytes the backend would read differently). ``headers`` is the outgoing set; hop-by-hop
-        names are dropped again here and ``Host`` becomes the backend's. ``response_headers``
+        names are dropped here (``prepare_request_headers``) unless ``prepared`` says the caller
+        built them with it already (a ``CIMultiDict`` it hands over), and ``Host`` becomes the
+        backend's. ``response_headers``
         are set on the client response before it starts. ``body``, when given, is the request
         body already read (an authorizer needed it): it is sent instead of the client's stream.
         The returned response is finished, or, when the backend's whole answer came in its first
@@ -172,7 +175,7 @@ class Forwarder:
         if size is not None and size > limit:
             raise RequestTooLarge(too_large_message(limit, size))
         url = build_backend_url(backend_url, path, query_string)
-        out = prepare_request_headers(headers)
+        out = headers if prepared and isinstance(headers, CIMultiDict) else prepare_request_headers(headers)
         out["Host"] = url.host_port_subcomponent or ""
         if size is not None and (body or declared is not None):
             out["Content-Length"] = str(size)  # same framing as the client's

@@ -6,8 +6,9 @@ principal or VPC), the method-override headers (SECURITY: the verb judged is the
 client-sent ``X-Forwarded-For``/``-Proto``/``-Port`` and ``X-Amzn-Apigateway-Api-Id`` (the gateway
 sets its own). Added: ``X-Forwarded-For`` (from ``RequestContext.forwarded_for``),
 ``X-Forwarded-Proto``, ``X-Forwarded-Port``, ``X-Amzn-Apigateway-Api-Id`` and, when the caller
-sent none, an ``X-Amzn-Trace-Id``. Hop-by-hop headers, ``Host`` and ``Content-Length`` are the
-forwarder's business (:mod:`gatewaysim.forward_headers`).
+sent none, an ``X-Amzn-Trace-Id``. Hop-by-hop headers go in the same pass
+(:func:`gatewaysim.forward_headers.prepare_request_headers`), so the set is copied once;
+``Host`` and ``Content-Length`` are the forwarder's business.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Final
 
 from multidict import CIMultiDict
 
+from gatewaysim.forward_headers import prepare_request_headers
 from gatewaysim.identity import RequestContext
 from gatewaysim.ids import trace_root
 
@@ -34,11 +36,8 @@ def drop_set(identity_headers: Iterable[str]) -> frozenset[str]:
 def outgoing_headers(
     incoming: Mapping[str, str], drop: frozenset[str], ctx: RequestContext, port: int
 ) -> CIMultiDict[str]:
-    """The client's headers minus ``drop``, plus the ``X-Forwarded-*`` and AWS headers."""
-    out: CIMultiDict[str] = CIMultiDict()
-    for name, value in incoming.items():
-        if name.lower() not in drop:  # SECURITY: identity and method-override headers stop here
-            out.add(name, value)
+    """The client's headers minus hop-by-hop ones and ``drop``, plus the ``X-Forwarded-*`` and AWS headers."""
+    out = prepare_request_headers(incoming, drop)  # SECURITY: identity and method-override headers stop here
     out["X-Forwarded-For"] = ctx.forwarded_for
     out["X-Forwarded-Proto"] = "https" if ctx.secure else "http"
     out["X-Forwarded-Port"] = str(port)

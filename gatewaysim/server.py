@@ -341,6 +341,7 @@ class Gateway:
                 headers=headers,
                 response_headers=x.ids.headers(),
                 body=body,
+                prepared=True,  # outgoing_headers dropped the hop-by-hop headers already
             )
         except GatewaysimError as exc:
             kind = next((k for cls, k in FORWARD_ERRORS if isinstance(exc, cls)), "API_CONFIGURATION_ERROR")
