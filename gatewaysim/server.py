@@ -9,7 +9,7 @@
     ctx      = identity.resolve(...)                    RequestContext (frozen)
     verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
       pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
-      authz    = await self.authorize(...)                the method's authorizer (auth_stage.py)
+      authz    = await call_authorizer(...)               the method's authorizer, if any (auth_stage.py)
       decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
       verdict  = decide(...)                              the AWS outcome tables (flow.py)
     response = await forwarder.forward(...)             the integration, streamed
@@ -72,7 +72,17 @@ from gatewaysim.responses import RequestIds, gateway_response
 from gatewaysim.routes import RouteMatch
 from gatewaysim.runner import AppServer, Service
 
-__all__ = ["FORWARD_ERRORS", "HEALTH_PATH", "ApiRuntime", "Gateway", "Located", "Unlocated", "route", "serve"]
+__all__ = [
+    "FORWARD_ERRORS",
+    "HEALTH_PATH",
+    "ApiRuntime",
+    "Gateway",
+    "Located",
+    "Unlocated",
+    "route",
+    "serve",
+    "without_authorizer",
+]
 
 logger = logging.getLogger("gatewaysim.server")
 
@@ -139,6 +149,13 @@ class Unlocated:
 
     reason: str
     api_id: str | None = None
+
+
+def without_authorizer(principal: str) -> AuthorizerResult:
+    """The authorizer stage for a method without one (auth NONE): the caller is the principal header's."""
+    if principal == ANONYMOUS:
+        return NO_AUTHORIZER
+    return AuthorizerResult(AuthorizerColumn.NEITHER, principal=principal)
 
 
 class Gateway:
@@ -265,9 +282,15 @@ class Gateway:
                 x.verdict = pre
                 return pre, None  # SECURITY: the authorizer is never called
         authorizer = authorizer_for(api.authorizers, api.settings.auth, method)
-        needs_body = authorizer is not None and authorizer.needs_body
-        body = await read_body(request, api.settings.forward.max_body_bytes) if needs_body else None
-        authz = x.authz = await self.authorize(api, ctx, request, method, body)
+        body: bytes | None = None
+        if authorizer is None:
+            authz = x.authz = without_authorizer(ctx.principal)
+        else:
+            if authorizer.needs_body:
+                body = await read_body(request, api.settings.forward.max_body_bytes)
+            authz = x.authz = await call_authorizer(
+                authorizer, authorizer_request(request, ctx, api.settings, method, body)
+            )
         if auth_type is AuthType.AWS_IAM and authz.rejection is None:
             ctx = x.ctx = signer_context(ctx, authz)  # the verified signer is the caller the policy sees
         if auth_type not in PRE_AUTH_CHECK and authz.rejection is None:
@@ -282,26 +305,6 @@ class Gateway:
             settings=api.settings.auth.flow,
         )
         return verdict, body
-
-    async def authorize(
-        self,
-        api: ApiRuntime,
-        ctx: RequestContext,
-        request: web.BaseRequest,
-        method: RouteMatch | None = None,
-        body: bytes | None = None,
-    ) -> AuthorizerResult:
-        """The authorizer stage: auth NONE answers at once; an authorizer gets an ``AuthorizerRequest``.
-
-        With auth NONE the caller is the principal the identity header named (``anonymous`` if
-        none). ``body`` is set when the authorizer ``needs_body``.
-        """
-        authorizer = authorizer_for(api.authorizers, api.settings.auth, method) if method is not None else None
-        if authorizer is None or method is None:
-            if ctx.principal == ANONYMOUS:
-                return NO_AUTHORIZER
-            return AuthorizerResult(AuthorizerColumn.NEITHER, principal=ctx.principal)
-        return await call_authorizer(authorizer, authorizer_request(request, ctx, api.settings, method, body))
 
     def locate(self, host: str, method: str, raw_target: str) -> Located | Unlocated:
         """The API, target and method a request line names, or why it names none.
