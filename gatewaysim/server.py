@@ -128,6 +128,8 @@ def route(method: str, raw_target: str, api: ApiSettings) -> Target | Rejected:
     return target
 
 
+MAX_METHOD_ARN_BYTES: Final = 1600
+"""AWS's limit on a method ARN when the method has authorization or the API a resource policy."""
 LOCATE_CACHE_SIZE: Final = 4096
 """Request lines whose ``Located`` the gateway remembers (least recently used ones go first)."""
 LOCATE_CACHE_MAX_TARGET: Final = 1024
@@ -256,6 +258,8 @@ class Gateway:
         ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
             return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
+        if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):
+            return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
         try:
             verdict, body = await self.authorization(request, api, ctx, method, x)
         except RequestTooLarge as exc:  # an authorizer needed the body, and it is over the limit
@@ -305,6 +309,11 @@ class Gateway:
             settings=api.settings.auth.flow,
         )
         return verdict, body
+
+    @staticmethod
+    def _authorized(api: ApiRuntime, method: RouteMatch) -> bool:
+        """True when AWS authorizes the method's ARN: a resource policy, or authorization on it."""
+        return api.policy is not None or method.route.authorization_type is not AuthType.NONE
 
     def locate(self, host: str, method: str, raw_target: str) -> Located | Unlocated:
         """The API, target and method a request line names, or why it names none.

@@ -257,3 +257,14 @@ async def test_a_chunked_signed_body_is_read_once_and_forwarded_with_its_length(
     seen = backend.seen[0]
     assert (seen.method, seen.body_length, seen.headers["Content-Length"]) == ("PUT", len(body), str(len(body)))
     assert "Transfer-Encoding" not in seen.headers
+
+
+async def test_method_arn_over_1600_bytes_is_414_before_the_signature_is_checked(backend: RecordingBackend) -> None:
+    """An AWS_IAM method authorizes its ARN even without a resource policy: AWS's 1600-byte quota holds."""
+    arn_prefix = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/GET/"
+    path = "/prod/" + "a" * (1601 - len(arn_prefix))
+    async with GatewayServer(config=iam_api(backend.url)) as gw:
+        url, headers = S.signed(gw.url + path, key=ALICE, secret=ALICE_SECRET)
+        reply = await send(url, headers)
+    assert (reply.status, reply.body) == (414, b'{"message":"Request URI too long"}')
+    assert backend.seen == []

@@ -37,6 +37,8 @@ IDS = RequestIds("11111111-2222-4333-8444-555555555555", "R9NOvE-qIAMECfw=")
         ("REQUEST_TOO_LARGE", 413, b'{"message":"Request Too Long"}', "RequestTooLargeException"),
         ("UNAUTHORIZED", 401, b'{"message":"Unauthorized"}', "UnauthorizedException"),
         ("AUTHORIZER_CONFIGURATION_ERROR", 500, b'{"message":null}', "AuthorizerConfigurationException"),
+        ("REQUEST_URI_TOO_LONG", 414, b'{"message":"Request URI too long"}', "RequestUriTooLongException"),
+        ("DEFAULT_4XX", 400, b'{"message":"Bad Request"}', "BadRequestException"),
     ],
 )
 def test_gateway_response_table(name: str, status: int, body: bytes, error_type: str) -> None:

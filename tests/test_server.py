@@ -391,6 +391,35 @@ async def test_malformed_request_gets_400_and_the_gateway_keeps_serving(
     assert [s.raw_path for s in backend.seen] == ["/still-alive"]
 
 
+def _path_for_arn_of(total: int) -> str:
+    """A `/prod/...` path whose method ARN (`{API}/prod/GET/...`) is exactly ``total`` bytes."""
+    prefix = f"{API}/prod/GET/"
+    return "/prod/" + "a" * (total - len(prefix))
+
+
+@pytest.mark.parametrize(
+    ("policy", "arn_bytes", "status"),
+    [
+        (OPEN, 1600, 200),  # at the limit
+        (OPEN, 1601, 414),  # over it, with a resource policy
+        (None, 1601, 200),  # no policy and auth NONE: nothing authorizes the ARN, no limit
+    ],
+)
+async def test_method_arn_over_1600_bytes_is_414(
+    backend: RecordingBackend, policy: dict[str, Any] | None, arn_bytes: int, status: int
+) -> None:
+    path = _path_for_arn_of(arn_bytes)
+    async with GatewayServer(policy=policy, backend=backend.url) as gw:
+        reply = await request_from(gw.url + path)
+    assert reply.status == status
+    if status == 414:
+        assert reply.body == b'{"message":"Request URI too long"}'
+        assert backend.seen == []
+        assert gw.records[0]["resourceArn"] == f"{API}{path.replace('/prod/', '/prod/GET/', 1)}"
+    else:
+        assert [s.raw_path for s in backend.seen] == [path.removeprefix("/prod")]
+
+
 async def test_backend_down_is_502() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
