@@ -17,6 +17,10 @@ Targets:
   forwarder   gatewaysim's Forwarder behind a bare handler (headers, limits, timeouts; no policy)
   gateway     the gateway app with the seed policy (corporate network) and the access log on
 
+The gateway runs with the garbage-collector settings ``gatewaysim serve`` uses
+(``gatewaysim.gc_settings``); the other targets keep CPython's defaults unless ``--same-gc``
+gives them the gateway's settings too.
+
 The process roles are the same file: ``--serve backend|bare-proxy|forwarder|gateway``.
 """
 
@@ -37,6 +41,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from gatewaysim.gc_settings import tune_for_serving
 from gatewaysim.runner import AppServer, Service
 
 REPO = Path(__file__).resolve().parent.parent
@@ -157,6 +162,7 @@ async def serve(args: argparse.Namespace) -> None:
     if args.serve == "gateway":  # gatewaysim's own runner: the service's lifecycle around the server
         server = AppServer(gateway_service(args.backend, args.log_file, args.max_body_bytes))
         async with server:
+            tune_for_serving()  # as `gatewaysim serve` does once listening
             print(server.port, flush=True)
             await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
         return
@@ -169,6 +175,8 @@ async def serve(args: argparse.Namespace) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
+    if args.tune_gc:
+        tune_for_serving()
     print(runner.addresses[0][1], flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await runner.cleanup()
@@ -338,9 +346,10 @@ async def start_targets(args: argparse.Namespace, log_file: str, children: list[
     children.append(backend)
     targets = [("direct", backend.url, backend.proc.pid)]
     limit = ["--max-body-bytes", str(max(args.body_bytes, 10 * 1024 * 1024))]
+    gc_flag = ["--tune-gc"] if args.same_gc else []
     for role in ("bare-proxy", "forwarder", "gateway"):
         try:
-            child = await spawn(role, "--backend", backend.url, "--log-file", log_file, *limit)
+            child = await spawn(role, "--backend", backend.url, "--log-file", log_file, *limit, *gc_flag)
         except RuntimeError as exc:
             print(f"skipping {role}: {exc}", file=sys.stderr)
             continue
@@ -379,7 +388,8 @@ async def run(args: argparse.Namespace) -> int:
             with open(log_file, "rb") as fh:
                 print(f"gateway access log: {sum(1 for _ in fh)} lines", file=sys.stderr)
     sizes = f"body={args.body_bytes}B response={args.response_bytes}B"
-    print(f"requests={args.requests} concurrency={args.concurrency} rounds={args.rounds} {sizes}")
+    gc_note = "GC: every proxy as serve" if args.same_gc else "GC: gateway as serve, others default"
+    print(f"requests={args.requests} concurrency={args.concurrency} rounds={args.rounds} {sizes} ({gc_note})")
     report(rows)
     return 0
 
@@ -392,9 +402,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--response-bytes", type=int, default=256)
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median round is shown")
     p.add_argument("--max-seconds", type=float, default=60.0, help="cap per target run")
+    p.add_argument("--same-gc", action="store_true", help="give bare-proxy and forwarder the gateway's GC settings too")
     p.add_argument("--serve", choices=["backend", "bare-proxy", "forwarder", "gateway"], help=argparse.SUPPRESS)
     p.add_argument("--backend", help=argparse.SUPPRESS)
     p.add_argument("--log-file", help=argparse.SUPPRESS)
+    p.add_argument("--tune-gc", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--max-body-bytes", type=int, default=10 * 1024 * 1024, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 

@@ -62,6 +62,7 @@ from gatewaysim.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.flow import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.forward import Forwarder
 from gatewaysim.forward_stream import continue_if_expected
+from gatewaysim.gc_settings import tune_for_serving
 from gatewaysim.identity import ANONYMOUS, IdentityResolver, RequestContext
 from gatewaysim.logs import AccessLog
 from gatewaysim.outgoing import drop_set, outgoing_headers
@@ -378,11 +379,13 @@ async def serve(
     """Serve until SIGINT/SIGTERM (or ``stop``); in-flight requests drain before exit.
 
     ``reload_settings`` loads the settings again as at startup; with it (and ``reload.enabled``)
-    the gateway watches its config and policy files (``gatewaysim.reload``).
+    the gateway watches its config and policy files (``gatewaysim.reload``). Serving is this
+    process's job, so its garbage collector is tuned for it once started (``gatewaysim.gc_settings``).
     """
     gateway = Gateway(settings, reload_settings=reload_settings)
     server = AppServer(gateway.service(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
     await server.start()
+    tune_for_serving()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
