@@ -6,8 +6,8 @@ Fields follow API Gateway's ``$context`` variables: ``requestId``, ``requestTime
 ``decision`` (the resource policy's outcome; ``NoPolicy`` when the API has none; null when the
 request never reached the policy), ``decidingStatement``, ``authorizer`` (null while no
 authorizer ran), ``verdict`` (the outcome-table rule that decided, ``flow.Verdict.explain()``),
-``errorType`` and ``errorMessage``. ``json`` writes one JSON object a line (``json.dumps``
-once); ``text`` writes a short human line with control characters escaped.
+``errorType`` and ``errorMessage``. ``json`` writes one JSON object a line of ASCII
+(``json_line``); ``text`` writes a short human line with control characters escaped.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ import sys
 from collections.abc import Mapping
 from typing import IO, Any, Final
 
+import orjson
+
 from gatewaysim.line_writer import LineWriter
 
-__all__ = ["ACCESS_FIELDS", "AccessLog"]
+__all__ = ["ACCESS_FIELDS", "AccessLog", "json_line"]
 
 ACCESS_FIELDS: Final = (
     "requestId",
@@ -44,6 +46,21 @@ ACCESS_FIELDS: Final = (
 )
 _MAX_TEXT: Final = 2048
 _JSON: Final = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) builds one a call
+
+
+def json_line(record: Mapping[str, Any]) -> str:
+    """``record`` as one line of ASCII JSON, the same value ``json.dumps`` would write.
+
+    orjson encodes it (a tenth of the json module's time, on every request). A line that would
+    hold non-ASCII text, or a value orjson refuses (a lone surrogate from undecodable header
+    bytes), is encoded by the json module instead, whose ``\\u`` escapes keep every line ASCII: a
+    client's U+2028 or NEL never splits a line for a reader that splits on them.
+    """
+    try:
+        encoded = orjson.dumps(record)
+    except TypeError:  # orjson.JSONEncodeError: a surrogate, or a type orjson does not know
+        return _JSON.encode(record)
+    return encoded.decode("ascii") if encoded.isascii() else _JSON.encode(record)
 
 
 def _clean(value: Any) -> str:
@@ -71,7 +88,7 @@ class AccessLog:
 
     def emit(self, record: Mapping[str, Any]) -> None:
         """Write one record as one line (batched per event-loop turn: ``LineWriter``)."""
-        line = _JSON.encode(record) if self.format == "json" else self.text_line(record)
+        line = json_line(record) if self.format == "json" else self.text_line(record)
         self._out.write_line(line)
 
     @staticmethod

@@ -7,8 +7,12 @@ import io
 import json
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gatewaysim.line_writer import LineWriter
-from gatewaysim.logs import ACCESS_FIELDS, AccessLog
+from gatewaysim.logs import ACCESS_FIELDS, AccessLog, json_line
+from gatewaysim.testing import GatewayServer, RecordingBackend, raw_exchange
 
 RECORD = {
     "requestId": "r-1",
@@ -114,3 +118,41 @@ async def test_a_closed_stream_drops_lines_without_raising() -> None:
     stream.close()
     await asyncio.sleep(0)  # the scheduled flush finds the stream closed
     writer.close()
+
+
+# --- json_line: orjson's speed, the json module's ASCII lines ------------------------------------
+
+_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=20)  # surrogates, U+2028, NEL ...
+_VALUES = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | _TEXT
+_RECORDS = st.dictionaries(_TEXT, _VALUES | st.dictionaries(_TEXT, _VALUES, max_size=3), max_size=8)
+
+
+@given(_RECORDS)
+def test_json_line_is_one_ascii_line_holding_what_json_dumps_holds(record: dict[str, object]) -> None:
+    line = json_line(record)
+    assert line.isascii() and len(line.splitlines()) == 1
+    assert json.loads(line) == json.loads(json.dumps(record))
+
+
+def test_json_line_escapes_what_orjson_would_write_raw() -> None:
+    record = {**RECORD, "caller": "arn:aws:iam::111122223333:user/a\u2028b\x85c\u00e9"}
+    line = json_line(record)
+    assert "\\u2028" in line and line.isascii() and json.loads(line) == record
+
+
+async def test_undecodable_header_bytes_reach_the_log_as_one_ascii_line() -> None:
+    """A principal header of raw non-UTF-8 bytes (a lone surrogate once decoded) is logged, not lost."""
+    allow_all = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    open_policy = {"Version": "2012-10-17", "Statement": [allow_all]}
+    stream = io.StringIO()
+    async with (
+        RecordingBackend() as backend,
+        GatewayServer(policy=open_policy, backend=backend.url, access_log=stream) as gw,
+    ):
+        principal = b"X-Gatewaysim-Principal: \xff\xe2\x80\xa8user\r\n"
+        request = b"GET /prod/x HTTP/1.1\r\nHost: h\r\n" + principal + b"Connection: close\r\n\r\n"
+        answer = await raw_exchange("127.0.0.1", gw.port, request)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 1 and lines[0].isascii()
+    assert json.loads(lines[0])["caller"] == gw.records[0]["caller"]
