@@ -23,7 +23,6 @@ For ``AWS_IAM`` methods the SigV4 ``Authorization`` header is dropped (spec 10.2
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -92,16 +91,14 @@ def caller_context(auth_type: AuthType, ctx: RequestContext) -> RequestContext:
     # the caller is `anonymous` (the SigV4 signer replaces it for AWS_IAM once verified).
     derived = set(principal_context_keys(ctx.principal)) | _PRINCIPAL_KEYS
     context = {key: value for key, value in ctx.policy_request.context.items() if key not in derived}
-    return dataclasses.replace(
-        ctx, principal=ANONYMOUS, policy_request=Request(ANONYMOUS, INVOKE, ctx.method_arn, context)
-    )
+    return ctx._replace(principal=ANONYMOUS, policy_request=Request(ANONYMOUS, INVOKE, ctx.method_arn, context))
 
 
 def signer_context(ctx: RequestContext, result: AuthorizerResult) -> RequestContext:
     """``ctx`` with the verified SigV4 signer as the caller and its condition keys merged in."""
     context = {**ctx.policy_request.context, **result.context_keys}
     request = Request(result.principal, INVOKE, ctx.method_arn, context)
-    return dataclasses.replace(ctx, principal=result.principal, policy_request=request)
+    return ctx._replace(principal=result.principal, policy_request=request)
 
 
 async def read_body(request: web.BaseRequest, limit: int) -> bytes:

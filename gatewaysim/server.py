@@ -6,7 +6,7 @@
       api      = select_api(...)                          which API: path prefix, Host, or the only one
       target   = route(...)                               method + normalised path + known stage
       method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
-    ctx      = identity.resolve(...)                    RequestContext (frozen)
+    ctx      = identity.resolve(...)                    RequestContext (immutable)
     verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
       pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
       authz    = await call_authorizer(...)               the method's authorizer, if any (auth_stage.py)
