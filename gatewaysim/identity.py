@@ -19,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Final, NamedTuple
 
 from aiohttp import web
@@ -37,7 +37,7 @@ __all__ = [
     "ANONYMOUS",
     "IdentityResolver",
     "RequestContext",
-    "addresses",
+    "TrustedProxies",
     "client_address",
     "forwarded_chain",
     "forwarded_hops",
@@ -104,13 +104,15 @@ def _is_address(text: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=4096)
-def _trusted(address: str, networks: tuple[IPNetwork, ...]) -> bool:
+def _in_networks(address: str, networks: tuple[IPNetwork, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False
     return any(ip in net for net in networks)
+
+
+_trusted = lru_cache(maxsize=4096)(_in_networks)
 
 
 def forwarded_hops(values: Sequence[str]) -> list[str]:
@@ -141,23 +143,34 @@ def forwarded_chain(peer: str, hops: Sequence[str], trusted: tuple[IPNetwork, ..
     return peer  # SECURITY: an untrusted peer's chain is dropped, never passed on
 
 
-def addresses(peer: str, forwarded_for: Sequence[str], trusted: tuple[IPNetwork, ...]) -> tuple[str, str]:
-    """``aws:SourceIp`` and the backend's ``X-Forwarded-For``, from the peer and the client's headers."""
-    if not forwarded_for or not trusted or not _trusted(peer, trusted):
-        return peer, peer  # SECURITY: an untrusted peer's X-Forwarded-For counts for nothing
-    values = tuple(forwarded_for)
-    if sum(len(value) for value in values) > _REMEMBERED_CHAIN:
-        return _walk(peer, values, trusted)
-    return _remembered_walk(peer, values, trusted)
-
-
 def _walk(peer: str, values: tuple[str, ...], trusted: tuple[IPNetwork, ...]) -> tuple[str, str]:
     hops = forwarded_hops(values)
     return client_address(peer, hops, trusted), forwarded_chain(peer, hops, trusted)
 
 
-_remembered_walk = lru_cache(maxsize=4096)(_walk)  # proxies send the same few chains again and again
 _REMEMBERED_CHAIN: Final = 512  # longer X-Forwarded-For values are walked afresh, never kept
+
+
+class TrustedProxies:
+    """The trusted-proxy networks, and the address walks over them remembered per peer and chain.
+
+    Proxies send the same few chains again and again. The caches key on the peer and the header
+    values only (hashing the networks on every request would cost more than the walk saves).
+    """
+
+    def __init__(self, networks: tuple[IPNetwork, ...]) -> None:
+        self.networks = networks
+        self._is_trusted = lru_cache(maxsize=4096)(partial(_in_networks, networks=networks))
+        self._remembered = lru_cache(maxsize=4096)(partial(_walk, trusted=networks))
+
+    def addresses(self, peer: str, forwarded_for: Sequence[str]) -> tuple[str, str]:
+        """``aws:SourceIp`` and the backend's ``X-Forwarded-For``, from the peer and the client's headers."""
+        if not forwarded_for or not self.networks or not self._is_trusted(peer):
+            return peer, peer  # SECURITY: an untrusted peer's X-Forwarded-For counts for nothing
+        values = tuple(forwarded_for)
+        if sum(map(len, values)) > _REMEMBERED_CHAIN:
+            return _walk(peer, values, self.networks)
+        return self._remembered(peer, values)
 
 
 class IdentityResolver:
@@ -165,6 +178,7 @@ class IdentityResolver:
 
     def __init__(self, settings: IdentitySettings) -> None:
         self.settings = settings
+        self.trusted_proxies = TrustedProxies(settings.trusted_proxies)
         self._principal_header = istr(settings.principal_header)
         self._context_headers = tuple((istr(name), key.lower()) for name, key in settings.headers)
         self.identity_headers: frozenset[str] = frozenset(
@@ -178,7 +192,7 @@ class IdentityResolver:
         now = time.time() if now is None else now
         headers = request.headers
         peer = request_peer(request)
-        source_ip, forwarded_for = addresses(peer, headers.getall(_XFF, ()), self.settings.trusted_proxies)
+        source_ip, forwarded_for = self.trusted_proxies.addresses(peer, headers.getall(_XFF, ()))
         secure = self.settings.secure_transport
         if secure is None:
             secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None

@@ -13,7 +13,7 @@ from aiohttp import web
 from gatewaysim.config import ApiSettings, IdentitySettings
 from gatewaysim.identity import (
     IdentityResolver,
-    addresses,
+    TrustedProxies,
     client_address,
     forwarded_chain,
     forwarded_hops,
@@ -223,9 +223,10 @@ async def test_ipv6_peer() -> None:
     ],
 )
 def test_addresses_agree_with_the_walk(peer: str, values: tuple[str, ...]) -> None:
-    """``addresses`` (remembered) gives what the plain walk gives, every time it is asked."""
+    """``TrustedProxies.addresses`` (remembered) gives what the plain walk gives, every time it is asked."""
     hops = forwarded_hops(values)
     expected = (client_address(peer, hops, NETS), forwarded_chain(peer, hops, NETS))
+    trusted = TrustedProxies(NETS)
     for _ in range(2):
-        assert addresses(peer, values, NETS) == expected
-        assert addresses(peer, list(values), NETS) == expected  # aiohttp hands over a list
+        assert trusted.addresses(peer, values) == expected
+        assert trusted.addresses(peer, list(values)) == expected  # aiohttp hands over a list
