@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 from aiohttp import web
 
@@ -82,9 +82,11 @@ GATEWAY_RESPONSES: Final[Mapping[str, GatewayResponseType]] = MappingProxyType(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RequestIds:
-    """The ids API Gateway stamps on every answer: ``x-amzn-RequestId`` and ``x-amz-apigw-id``."""
+class RequestIds(NamedTuple):
+    """The ids API Gateway stamps on every answer: ``x-amzn-RequestId`` and ``x-amz-apigw-id``.
+
+    A named tuple, as ``RequestContext``: one is built for every request.
+    """
 
     request_id: str
     apigw_id: str
