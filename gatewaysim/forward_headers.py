@@ -90,11 +90,16 @@ def prepare_request_headers(
     return out
 
 
-def prepare_response_headers(upstream: Mapping[str, str] | CIMultiDict[str]) -> CIMultiDict[str]:
-    """The backend's answer headers as the client gets them (drop + remap, spec 10.2)."""
+def prepare_response_headers(
+    upstream: Mapping[str, str] | CIMultiDict[str], out: CIMultiDict[str] | None = None
+) -> CIMultiDict[str]:
+    """The backend's answer headers as the client gets them (drop + remap, spec 10.2).
+
+    Added to ``out`` (the client response's own headers, saving a copy) or to a new set.
+    """
     items = list(upstream.items())
     listed = _connection_listed(items)
-    out: CIMultiDict[str] = CIMultiDict()
+    out = CIMultiDict() if out is None else out
     has_type = False
     for name, value in items:
         key = name.lower()
@@ -117,6 +122,7 @@ def _base(url: str) -> tuple[str, str, str]:
     return parsed.scheme, parsed.raw_authority, parsed.raw_path.rstrip("/")
 
 
+@functools.lru_cache(maxsize=4096)  # a URL is immutable; the same request lines come again and again
 def backend_url(base: str, path: str, query_string: str) -> URL:
     """``base`` + ``path`` (+ ``?query_string``), byte for byte: nothing re-encoded or normalised."""
     # SECURITY: the server judged these exact bytes; refuse anything the backend would read

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
-from typing import Final
+from typing import Final, NamedTuple
 
 import aiohttp
 from aiohttp import HttpVersion11, web
@@ -91,8 +90,7 @@ class Upload:
             yield chunk
 
 
-@dataclass(frozen=True, slots=True)
-class Relayed:
+class Relayed(NamedTuple):
     """What :func:`relay` did: the finished client response, bytes sent, how it broke."""
 
     response: web.StreamResponse
@@ -121,7 +119,7 @@ def _start_response(
         response = web.Response(status=upstream.status, reason=upstream.reason, body=whole)
     else:
         response = web.StreamResponse(status=upstream.status, reason=upstream.reason)
-    response.headers.extend(prepare_response_headers(upstream.headers))
+    prepare_response_headers(upstream.headers, response.headers)
     if whole is None and upstream.content_length is not None:
         response.content_length = upstream.content_length  # same bytes, same framing
     if extra:
