@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Final
+from typing import Final, NamedTuple
 
 import aiohttp
 from aiohttp import web
@@ -81,8 +81,7 @@ class ForwardSettings:
             raise ConfigError(problems)
 
 
-@dataclass(frozen=True, slots=True)
-class ForwardResult:
+class ForwardResult(NamedTuple):
     """What one forward did: the client response (finished, or whole and ready) and its figures.
 
     ``error`` is set when the exchange broke after the answer started or the client went away:
