@@ -64,12 +64,9 @@ _UNSAFE_QUERY: Final = re.compile(r"[\x00-\x20\x7f#]")
 _DEFAULT_CONTENT_TYPE: Final = "application/json"
 
 
-def _connection_listed(headers: Iterable[tuple[str, str]]) -> frozenset[str]:
-    """The lower-case names a ``Connection`` header lists, minus the protected ones."""
-    names: set[str] = set()
-    for name, value in headers:
-        if name.lower() == "connection":
-            names.update(token.strip().lower() for token in value.split(","))
+def _connection_listed(values: Iterable[str]) -> frozenset[str]:
+    """The lower-case names the ``Connection`` header ``values`` list, minus the protected ones."""
+    names = {token.strip().lower() for value in values for token in value.split(",")}
     return frozenset(n for n in names if n and not n.startswith(PROTECTED_PREFIXES))
 
 
@@ -81,12 +78,16 @@ def prepare_request_headers(
     Order and repeated headers are kept. ``Host`` and ``Content-Length`` are removed: the
     forwarder sets them for the backend.
     """
-    items = list(incoming.items())
-    dropped = REQUEST_DROPPED | drop | _connection_listed(items)
     out: CIMultiDict[str] = CIMultiDict()
-    for name, value in items:
-        if name.lower() not in dropped:
+    connection: list[str] = []
+    for name, value in incoming.items():  # one pass, one lower() a header: this runs on every request
+        key = name.lower()
+        if key not in REQUEST_DROPPED and key not in drop:
             out.add(name, value)
+        elif key == "connection":
+            connection.append(value)
+    for listed in _connection_listed(connection):  # wherever they stood, before or after `Connection`
+        out.popall(listed, None)
     return out
 
 
@@ -98,7 +99,7 @@ def prepare_response_headers(
     Added to ``out`` (the client response's own headers, saving a copy) or to a new set.
     """
     items = list(upstream.items())
-    listed = _connection_listed(items)
+    listed = _connection_listed(value for name, value in items if name.lower() == "connection")
     out = CIMultiDict() if out is None else out
     has_type = False
     for name, value in items:

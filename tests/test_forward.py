@@ -908,6 +908,12 @@ async def test_streaming_keeps_proxy_memory_flat(client: aiohttp.ClientSession) 
         ([("Accept", "a"), ("X-A", "1"), ("x-a", "2")], frozenset(), [("Accept", "a"), ("X-A", "1"), ("x-a", "2")]),
         ([("Host", "h"), ("Content-Length", "3"), ("X-K", "v")], frozenset(), [("X-K", "v")]),
         ([("Connection", "close, X-Gone"), ("X-Gone", "1"), ("X-K", "v")], frozenset(), [("X-K", "v")]),
+        (  # a listed name before its `Connection`, two `Connection` headers, names in any case
+            [("x-early", "1"), ("X-K", "v"), ("Connection", "X-EARLY"), ("X-Late", "2"), ("connection", " x-late ,")],
+            frozenset(),
+            [("X-K", "v")],
+        ),
+        ([("X-Id", "me"), ("X-K", "v"), ("x-ID", "again")], frozenset({"x-id"}), [("X-K", "v")]),
         (
             [
                 ("Connection", "X-Forwarded-For, X-Amzn-Trace-Id, Forwarded"),
