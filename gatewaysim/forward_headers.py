@@ -98,19 +98,20 @@ def prepare_response_headers(
 
     Added to ``out`` (the client response's own headers, saving a copy) or to a new set.
     """
-    items = list(upstream.items())
-    listed = _connection_listed(value for name, value in items if name.lower() == "connection")
     out = CIMultiDict() if out is None else out
-    has_type = False
-    for name, value in items:
+    connection: list[str] = []
+    for name, value in upstream.items():  # one pass, one lower() a header: this runs on every request
         key = name.lower()
         remapped = RESPONSE_REMAPPED.get(key)
         if remapped is not None:
             out.add(remapped, value)
-        elif key not in RESPONSE_DROPPED and key not in listed:
-            has_type = has_type or key == "content-type"
+            if key == "connection":
+                connection.append(value)
+        elif key not in RESPONSE_DROPPED:
             out.add(name, value)
-    if not has_type:
+    for listed in _connection_listed(connection):  # remapped names live on under their new names
+        out.popall(listed, None)
+    if "Content-Type" not in out:
         out["Content-Type"] = _DEFAULT_CONTENT_TYPE
     return out
 

@@ -992,6 +992,14 @@ def test_prepare_request_headers_accepts_a_plain_mapping() -> None:
             [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")],
             [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Content-Type", "application/json")],
         ),
+        (  # a listed Content-Type goes, so the default comes; a listed remapped name stays remapped
+            [("x-early", "1"), ("Content-Type", "a/b"), ("Date", "d"), ("connection", "X-Early, content-type, date")],
+            [
+                ("x-amzn-Remapped-Date", "d"),
+                ("x-amzn-Remapped-Connection", "X-Early, content-type, date"),
+                ("Content-Type", "application/json"),
+            ],
+        ),
         (
             [("content-type", "x/y"), ("Content-Encoding", "gzip"), ("www-authenticate", "Basic")],
             [("content-type", "x/y"), ("Content-Encoding", "gzip"), ("x-amzn-Remapped-WWW-Authenticate", "Basic")],
