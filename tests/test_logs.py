@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gatewaysim.exchange import _three_places
 from gatewaysim.line_writer import LineWriter
 from gatewaysim.logs import ACCESS_FIELDS, AccessLog, json_line
 from gatewaysim.testing import GatewayServer, RecordingBackend, raw_exchange
@@ -156,3 +157,12 @@ async def test_undecodable_header_bytes_reach_the_log_as_one_ascii_line() -> Non
     lines = stream.getvalue().splitlines()
     assert len(lines) == 1 and lines[0].isascii()
     assert json.loads(lines[0])["caller"] == gw.records[0]["caller"]
+
+
+@given(st.floats(min_value=0, max_value=1e7), st.floats(min_value=0, max_value=1e7))
+def test_latencies_are_logged_to_three_places_in_order(a: float, b: float) -> None:
+    """The log's latency rounding: within half a microsecond, and never reversing two latencies."""
+    low, high = sorted((a, b))
+    assert abs(_three_places(low) - low) <= 0.0005 + 1e-9 * low
+    assert _three_places(low) <= _three_places(high)
+    assert _three_places(1.2344) == 1.234 and _three_places(1.2346) == 1.235
