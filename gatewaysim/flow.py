@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from gatewaysim.arn import access_denied_message, authorizer_denied_message
 from gatewaysim.authorizers.base import (
@@ -149,9 +150,8 @@ class FlowSettings:
 DEFAULT_SETTINGS = FlowSettings()
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The final answer of the authorization stage.
+class Verdict(NamedTuple):
+    """The final answer of the authorization stage (a named tuple: one is built per request).
 
     ``rule`` names what decided, ``row`` the (authorizer, policy) columns looked up (None for the
     pre-check, a rejection or an API without policy). ``response`` is set whenever the request is
