@@ -183,32 +183,20 @@ class Forwarder:
         if body is None and request.body_exists and declared != 0:
             data = upload.chunks()
         self.active += 1
-        try:
-            return await self._exchange(self._session, request, url, out, data, upload, response_headers)
-        finally:
-            self.active -= 1
-
-    async def _exchange(
-        self,
-        session: aiohttp.ClientSession,
-        request: web.BaseRequest,
-        url: URL,
-        headers: CIMultiDict[str],
-        body: AsyncIterator[bytes] | bytes | None,
-        upload: Upload,
-        response_headers: Mapping[str, str] | None,
-    ) -> ForwardResult:
         started = time.perf_counter()
         try:
-            upstream = await self._send(session, request.method, url, headers, body, upload)
-        except _ClientGone as gone:
-            status = CLIENT_CLOSED_REQUEST
-            return ForwardResult(web.Response(status=status), status, 0, _elapsed_ms(started), gone.cause)
-        try:
-            relayed = await relay(request, upstream, response_headers)
+            try:
+                upstream = await self._send(self._session, request.method, url, out, data, upload)
+            except _ClientGone as gone:
+                status = CLIENT_CLOSED_REQUEST
+                return ForwardResult(web.Response(status=status), status, 0, _elapsed_ms(started), gone.cause)
+            try:
+                relayed = await relay(request, upstream, response_headers)
+            finally:
+                upstream.close()  # no-op once released; drops a half-read connection
+            return ForwardResult(relayed.response, upstream.status, relayed.sent, _elapsed_ms(started), relayed.error)
         finally:
-            upstream.close()  # no-op once released; drops a half-read connection
-        return ForwardResult(relayed.response, upstream.status, relayed.sent, _elapsed_ms(started), relayed.error)
+            self.active -= 1
 
     async def _send(
         self,

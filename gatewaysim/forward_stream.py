@@ -22,23 +22,27 @@ from gatewaysim.errors import RequestTooLarge, UpstreamError
 from gatewaysim.forward_errors import map_client_error
 from gatewaysim.forward_headers import prepare_response_headers
 
-__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "continue_if_expected", "relay", "too_large_message"]
+__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "expects_continue", "relay", "send_continue", "too_large_message"]
 
 CHUNK_SIZE: Final = 64 * 1024
 _EXPECT: Final = istr("Expect")
 
 
-async def continue_if_expected(request: web.BaseRequest) -> None:
+def expects_continue(request: web.BaseRequest) -> bool:
+    """True when the client waits for ``100 Continue`` before its body (HTTP/1.1 ``Expect``)."""
+    expect = request.headers.get(_EXPECT)
+    return expect is not None and expect.lower() == "100-continue" and request.version == HttpVersion11
+
+
+async def send_continue(request: web.BaseRequest) -> None:
     """Answer ``Expect: 100-continue`` with ``100 Continue`` (as aiohttp's router does).
 
     Sent before any decision: a refused caller then sends its body, which aiohttp reads and
     drops. Asking for it only once allowed would leave a refused connection waiting for a body
     that never comes (aiohttp lingers up to 10 s on a request whose body is unread).
     """
-    expect = request.headers.get(_EXPECT)
-    if expect is not None and expect.lower() == "100-continue" and request.version == HttpVersion11:
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.writer.output_size = 0  # the answer's size counts from its own status line
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the answer's size counts from its own status line
 
 
 def too_large_message(limit: int, size: int | None = None) -> str:

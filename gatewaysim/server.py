@@ -61,7 +61,7 @@ from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, U
 from gatewaysim.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.flow import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.forward import Forwarder
-from gatewaysim.forward_stream import continue_if_expected
+from gatewaysim.forward_stream import expects_continue, send_continue
 from gatewaysim.gc_settings import tune_for_serving
 from gatewaysim.identity import ANONYMOUS, IdentityResolver, RequestContext
 from gatewaysim.logs import AccessLog
@@ -231,7 +231,8 @@ class Gateway:
             return self._health()
         if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(request)
-        await continue_if_expected(request)
+        if expects_continue(request):
+            await send_continue(request)
         exchange = Exchange(request)
         try:
             response = await self.run_stages(request, exchange)
