@@ -24,6 +24,7 @@ __all__ = [
     "INVALID",
     "Checker",
     "IPNetwork",
+    "RESERVED_STAGES",
     "Parser",
     "Table",
     "identity_header",
@@ -56,7 +57,11 @@ COMPUTED_KEYS: Final = frozenset(
         "aws:username",
     }
 )
-RESERVED_STAGE: Final = "_gatewaysim"
+# Stage names a request path could never reach: the first path segment means something else.
+RESERVED_STAGES: Final[Mapping[str, str]] = {
+    "_gatewaysim": "the gateway's own routes",
+    "restapis": "the `/restapis/{api-id}/{stage}/_user_request_/` path prefix",  # gatewaysim.dispatch
+}
 _TOKEN: Final = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _API_ID: Final = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _STAGE: Final = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
@@ -162,8 +167,8 @@ def stages(c: Checker, path: str, raw: Any) -> Any:
         if not isinstance(name, str) or not _STAGE.match(name):
             c.add(where, f"must be a stage name (letters, digits, `-`, `_`), got `{name}`")
             ok = False
-        elif name == RESERVED_STAGE:
-            c.add(where, f"`{RESERVED_STAGE}` is reserved for the gateway's own routes")
+        elif name in RESERVED_STAGES:
+            c.add(where, f"`{name}` is reserved for {RESERVED_STAGES[name]}")
             ok = False
         elif items.index(name) != i:
             c.add(where, f"stage `{name}` is listed twice")

@@ -17,7 +17,10 @@ from gatewaysim.config import (
     default_policy_text,
     load_settings,
 )
+from gatewaysim.config_fields import RESERVED_STAGES
+from gatewaysim.dispatch import PREFIX_ROOT
 from gatewaysim.errors import ConfigError, PolicyError
+from gatewaysim.server import HEALTH_PATH
 
 OPEN_POLICY = {
     "Version": "2012-10-17",
@@ -283,3 +286,14 @@ def test_overrides_may_name_config_sections() -> None:
 
 def test_api_settings_defaults_are_the_seed_api() -> None:
     assert ApiSettings().arn == "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
+
+
+def test_stage_names_a_path_cannot_reach_are_refused() -> None:
+    """`/restapis/...` is always the LocalStack prefix and `/_gatewaysim/...` the gateway's own routes."""
+    with pytest.raises(ConfigError) as info:
+        build_settings({"api": {"stages": ["prod", "restapis", "_gatewaysim"]}})
+    assert _problems(info.value) == [
+        "api.stages[1]: `restapis` is reserved for the `/restapis/{api-id}/{stage}/_user_request_/` path prefix",
+        "api.stages[2]: `_gatewaysim` is reserved for the gateway's own routes",
+    ]
+    assert {PREFIX_ROOT, HEALTH_PATH.split("/")[1]} <= set(RESERVED_STAGES)
