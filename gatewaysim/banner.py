@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gatewaysim.auth_config import AuthSettings
 from gatewaysim.dispatch import invoke_urls
 from gatewaysim.policy import CompiledPolicy, Statement
+from gatewaysim.routes import Route
 
 if TYPE_CHECKING:
     from gatewaysim.server import Gateway
 
-__all__ = ["banner", "describe_policy", "describe_statement"]
+__all__ = ["banner", "describe_methods", "describe_policy", "describe_statement"]
 
 
 def describe_statement(statement: Statement) -> str:
@@ -37,8 +39,29 @@ def describe_policy(policy: CompiledPolicy) -> list[str]:
     return [describe_statement(s) for s in policy.policy.statements]
 
 
+def _method_auth(route: Route) -> str:
+    text = route.authorization_type.value
+    if route.authorizer is not None:
+        text += f" ({route.authorizer})"
+    if route.authorization_scopes:
+        text += f", scopes {', '.join(route.authorization_scopes)}"
+    return text
+
+
+def describe_methods(auth: AuthSettings) -> list[str]:
+    """How each method is authorized: ``GET /pets/{petId} -> CUSTOM (tenants)``, then any other path."""
+    if auth.catch_all:
+        return [f"methods: every path and method -> {_method_auth(auth.default or Route('/'))}"]
+    other = _method_auth(auth.default) if auth.default is not None else "403 Missing Authentication Token"
+    return [
+        "methods:",
+        *(f"  {route.method} {route.resource} -> {_method_auth(route)}" for route in auth.routes),
+        f"  any other -> {other}",
+    ]
+
+
 def banner(gateway: Gateway, url: str) -> str:
-    """The start-up text: listener, each API's stages, policy and backend, identity rules, log."""
+    """The start-up text: listener, each API's stages, methods, policy and backend, identity rules, log."""
     from gatewaysim import __version__
 
     settings = gateway.settings
@@ -50,6 +73,7 @@ def banner(gateway: Gateway, url: str) -> str:
         lines.extend(
             f"    invoke url: {u}" for stage in api.stages for u in invoke_urls(url, api.api_id, stage, single=single)
         )
+        lines.extend(f"    {line}" for line in describe_methods(api.auth))
         if api.policy is None:
             lines.append("    resource policy: none - every request is allowed (auth NONE, no policy)")
         else:

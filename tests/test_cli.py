@@ -12,8 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from gatewaysim.banner import describe_methods
 from gatewaysim.cli import COMMANDS, main
+from gatewaysim.config import load_settings
 from gatewaysim.testing import RecordingBackend, request_from
+
+REPO = Path(__file__).resolve().parent.parent
 
 OPEN = {
     "Version": "2012-10-17",
@@ -110,6 +114,7 @@ async def test_serve_embedded_default_prints_what_it_enforces() -> None:
         assert "IpAddress aws:SourceIp in 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24" in text
         assert "backend: built-in demo backend http://127.0.0.1:" in text
         assert f"invoke url: {url}/prod/" in text
+        assert "    methods: every path and method -> NONE" in banner
         denied = await request_from(url + "/prod/hr-systems")
         assert denied.status == 403
         assert denied.json()["Message"].startswith("User: anonymous is not authorized")
@@ -159,3 +164,13 @@ async def test_malformed_request_logs_one_line_no_traceback(tmp_path: Path) -> N
     assert "Traceback" not in text
     line = "gatewaysim: gatewaysim.runner: 400 for a request that could not be parsed (BadStatusLine) from 127.0.0.1"
     assert line + "\n" in text
+
+
+def test_banner_lists_each_method_and_its_authorization() -> None:
+    auth = load_settings(REPO / "config" / "auth-example.yaml").apis[0].auth
+    lines = describe_methods(auth)
+    assert lines[0] == "methods:" and lines[-1] == "  any other -> 403 Missing Authentication Token"
+    assert "  GET /public -> NONE" in lines
+    assert "  PUT /pets/{petId} -> CUSTOM (tenants)" in lines
+    assert "  ANY /admin/{proxy+} -> AWS_IAM" in lines
+    assert "  GET /orders -> COGNITO_USER_POOLS (pool), scopes orders/read" in lines
