@@ -40,6 +40,9 @@ NO_POLICY: Final = "NoPolicy"
 OUTCOMES: Final = ("Allow", "ExplicitDeny", "ImplicitDeny", NO_POLICY, "Deny")
 """Values of the ``outcome`` filter; ``Deny`` matches either deny."""
 
+# Built once, as logs.py does: json.dumps(separators=...) builds a new encoder on every call.
+_EVENT_JSON: Final = json.JSONEncoder(separators=(",", ":"), default=str)
+
 # (request id, api id, context, policy decision, authorizer result, verdict, status)
 _Entry = tuple[str, str | None, RequestContext, Decision | None, AuthorizerResult | None, Verdict | None, int]
 
@@ -92,7 +95,7 @@ class DecisionLog:
         entry: _Entry = (x.ids.request_id, x.api_id, ctx, x.decision, x.authz, x.verdict, status)
         self._ring.append(entry)
         if self._out is not None:
-            self._out.write_line(json.dumps(render_event(entry), separators=(",", ":"), default=str))
+            self._out.write_line(_EVENT_JSON.encode(render_event(entry)))
 
     def query(self, query: DecisionQuery) -> list[dict[str, Any]]:
         """The matching events, newest first."""
