@@ -124,7 +124,13 @@ async def test_a_closed_stream_drops_lines_without_raising() -> None:
 # --- json_line: orjson's speed, the json module's ASCII lines ------------------------------------
 
 _TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=20)  # surrogates, U+2028, NEL ...
-_VALUES = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | _TEXT
+_VALUES = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | _TEXT
+)
 _RECORDS = st.dictionaries(_TEXT, _VALUES | st.dictionaries(_TEXT, _VALUES, max_size=3), max_size=8)
 
 
