@@ -11,5 +11,5 @@ COPY config /config
 WORKDIR /config
 USER nobody
 EXPOSE 8080
-# The same command docker-compose.yml's `gateway` service runs (tests/test_compose.py runs it too).
+# The same command docker-compose.yml's `gateway` service runs (tests/examples/test_compose.py runs it too).
 CMD ["gatewaysim", "serve", "--config", "/config/compose.yaml", "--host", "0.0.0.0"]

@@ -18,7 +18,7 @@ Targets:
   gateway     the gateway app with the seed policy (corporate network) and the access log on
 
 The gateway runs with the garbage-collector settings ``gatewaysim serve`` uses
-(``gatewaysim.gc_settings``); the other targets keep CPython's defaults unless ``--same-gc``
+(``gatewaysim.gateway.gc_settings``); the other targets keep CPython's defaults unless ``--same-gc``
 gives them the gateway's settings too.
 
 The process roles are the same file: ``--serve backend|bare-proxy|forwarder|gateway``.
@@ -41,8 +41,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from gatewaysim.gc_settings import tune_for_serving
-from gatewaysim.runner import AppServer, Service
+from gatewaysim.gateway.gc_settings import tune_for_serving
+from gatewaysim.gateway.runner import AppServer, Service
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_POLICY = REPO / "config" / "default-policy.json"
@@ -112,7 +112,7 @@ def bare_proxy_app(backend: str) -> web.Application:
 
 def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
     """gatewaysim's Forwarder behind a handler with no policy and no identity."""
-    from gatewaysim.forward import Forwarder, ForwardSettings
+    from gatewaysim.integrations.http_proxy.forwarder import Forwarder, ForwardSettings
 
     forwarder = Forwarder(ForwardSettings(max_body_bytes=max_body_bytes))
 
@@ -135,8 +135,8 @@ def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
 
 def gateway_service(backend: str, log_file: str, max_body_bytes: int) -> Service:
     """The gateway with the seed policy and the JSON access log on."""
-    from gatewaysim.config import build_settings
-    from gatewaysim.server import Gateway
+    from gatewaysim.config.load import build_settings
+    from gatewaysim.gateway.service import Gateway
 
     raw = {
         "api": {

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 from random import getrandbits
-from typing import Final
+from typing import Final, NamedTuple
 
-__all__ = ["apigw_id", "request_id", "trace_root"]
+__all__ = ["RequestIds", "apigw_id", "request_id", "trace_root"]
 
 _UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
@@ -31,3 +31,22 @@ def apigw_id() -> str:
 def trace_root(now: float) -> str:
     """An X-Ray style ``Root=1-{epoch seconds, hex}-{24 hex}``."""
     return f"Root=1-{int(now):08x}-{getrandbits(96):024x}"
+
+
+class RequestIds(NamedTuple):
+    """The ids API Gateway stamps on every answer: ``x-amzn-RequestId`` and ``x-amz-apigw-id``.
+
+    A named tuple, as ``RequestContext``: one is built for every request.
+    """
+
+    request_id: str
+    apigw_id: str
+
+    @classmethod
+    def new(cls) -> RequestIds:
+        """A fresh UUID4 request id and a 16-character base64 ``apigw`` id (like ``R9NOvE-qIAMECfw=``)."""
+        return cls(request_id(), apigw_id())
+
+    def headers(self) -> dict[str, str]:
+        """The id headers for any answer, gateway-made or forwarded."""
+        return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.apigw_id}

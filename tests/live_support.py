@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
-from gatewaysim.config import Settings
-from gatewaysim.runner import AppServer
-from gatewaysim.server import Gateway
+from gatewaysim.config.load import Settings
+from gatewaysim.gateway.runner import AppServer
+from gatewaysim.gateway.service import Gateway
 from gatewaysim.testing import MemoryAccessLog
 
 __all__ = ["LiveGateway", "non_loopback_address", "policy", "statement"]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from gatewaysim import ids
-from gatewaysim.responses import RequestIds
+from gatewaysim.ids import RequestIds
 
 
 def test_request_id_is_a_version_4_uuid() -> None:

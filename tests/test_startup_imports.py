@@ -18,12 +18,12 @@ def _loaded(code: str) -> list[str]:
 
 
 def test_the_cli_and_the_server_import_no_heavy_library() -> None:
-    assert _loaded("import gatewaysim.cli, gatewaysim.server, gatewaysim.authorizers.registry") == []
+    assert _loaded("import gatewaysim.cli, gatewaysim.gateway.service, gatewaysim.authorizers.registry") == []
 
 
 def test_a_gateway_without_iam_or_cognito_authorizers_loads_none() -> None:
     code = (
-        "from gatewaysim.config import load_settings; from gatewaysim.server import Gateway; "
+        "from gatewaysim.config.load import load_settings; from gatewaysim.gateway.service import Gateway; "
         "Gateway(load_settings('config/compose.yaml'))"
     )
     assert _loaded(code) == []

@@ -4,7 +4,7 @@
 The built-ins (Lambda TOKEN/REQUEST, SigV4, Cognito/JWT) are implementations of it. An authorizer
 never builds an HTTP response: it answers with a column of AWS's outcome tables (``AuthorizerColumn``)
 or, when the request must end before the tables, with a ``Rejection`` (401, 500, SigV4 403s).
-``gatewaysim.flow`` turns that into the final ``Verdict``.
+``gatewaysim.gateway.authorize.tables`` turns that into the final ``Verdict``.
 """
 
 from __future__ import annotations

@@ -8,20 +8,20 @@ at compile time), so requests that agree on those get the same ``Decision`` obje
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from gatewaysim.policy import matching
 from gatewaysim.policy.conditions import CompiledCondition, ConditionFailure, compile_condition
-from gatewaysim.policy.decision import Decision, Request, StatementRef
+from gatewaysim.policy.decision import Decision, Outcome, Request, StatementRef, StatementTrace
 from gatewaysim.policy.document import Policy, Statement, parse_policy
-from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.index import ResourceIndex
 from gatewaysim.policy.principals import Caller, PrincipalSpec
 from gatewaysim.policy.variables import Template, Variable, Wild, parse_template
 
-__all__ = ["MEMO_SIZE", "CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy"]
+__all__ = ["MEMO_SIZE", "CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy", "evaluate_compiled"]
 
 Context = Mapping[str, tuple[str, ...]]
 MEMO_SIZE: Final = 4096
@@ -193,3 +193,70 @@ def compile_policy(
         return document
     policy = parse_policy(document, api_arn=api_arn, source_name=source_name, require_principal=require_principal)
     return CompiledPolicy(policy)
+
+
+# --- the evaluation loop: explicit deny wins, then allow, else implicit deny ---
+
+_caller = lru_cache(maxsize=1024)(Caller.parse)
+
+
+def evaluate_compiled(policy: CompiledPolicy, request: Request) -> Decision:
+    """The evaluation loop over a compiled policy (every statement is checked, for the trace)."""
+    caller = _caller(request.principal)
+    action = request.action.lower()
+    statements = policy.statements
+    positions = range(len(statements)) if policy.index is None else policy.index.candidates(request.resource)
+    denies: list[StatementRef] = []
+    allows: list[StatementRef] = []
+    misses: dict[int, Miss | None] = {}
+    for position in positions:
+        statement = statements[position]
+        miss = misses[position] = statement.check(request, caller, action)
+        if miss is None:
+            (denies if statement.deny else allows).append(statement.ref)
+    problems = tuple(
+        f"{statements[p].ref.label()}: {m.reason()}"
+        for p, m in misses.items()
+        if isinstance(m, ConditionFailure) and m.problem
+    )
+    if denies:
+        outcome, deciding = Outcome.EXPLICIT_DENY, tuple(denies)
+    elif allows:
+        outcome, deciding = Outcome.ALLOW, tuple(allows)
+    else:
+        outcome, deciding = Outcome.IMPLICIT_DENY, ()
+    return Decision(outcome, deciding, problems, _TraceBuilder(statements, misses, request))
+
+
+class _TraceBuilder:
+    """Builds the per-statement trace only when someone reads it (the hot path never does).
+
+    Statements the resource index skipped are checked here, so their trace names the first
+    element that fails, exactly as if the loop had visited them.
+    """
+
+    __slots__ = ("misses", "request", "statements")
+
+    def __init__(self, statements: Sequence[CompiledStatement], misses: dict[int, Miss | None], request: Request):
+        self.statements, self.misses, self.request = statements, misses, request
+
+    def __call__(self) -> tuple[StatementTrace, ...]:
+        caller, action = _caller(self.request.principal), self.request.action.lower()
+        return tuple(
+            self._one(s, self.misses[i] if i in self.misses else s.check(self.request, caller, action))
+            for i, s in enumerate(self.statements)
+        )
+
+    def _one(self, statement: CompiledStatement, miss: Miss | None) -> StatementTrace:
+        if miss is None:
+            return StatementTrace(statement.ref, True, None, "applies")
+        if isinstance(miss, ConditionFailure):
+            return StatementTrace(statement.ref, False, "Condition", miss.reason(), miss.key, miss.seen)
+        seen = {
+            "Principal": self.request.principal,
+            "Action": self.request.action,
+            "Resource": self.request.resource,
+        }[miss.element.removeprefix("Not")]
+        verb = "matches" if miss.element.startswith("Not") else "does not match"
+        reason = f"{miss.element} {verb} `{seen}`"
+        return StatementTrace(statement.ref, False, miss.element, reason, None, (seen,))

@@ -8,8 +8,8 @@ import inspect
 import pytest
 
 MODULES = [
-    "gatewaysim.flow",
-    "gatewaysim.routes",
+    "gatewaysim.gateway.authorize.tables",
+    "gatewaysim.config.routes",
     "gatewaysim.authorizers",
     "gatewaysim.authorizers.base",
     "gatewaysim.authorizers.lambda_",

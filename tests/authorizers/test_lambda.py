@@ -15,7 +15,7 @@ from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerRequest, Aut
 from gatewaysim.authorizers.lambda_ import LambdaAuthorizer, LambdaAuthorizerConfig, LambdaType
 from gatewaysim.authorizers.lambda_events import parse_identity_sources
 from gatewaysim.authorizers.lambda_invoke import PythonInvoker
-from gatewaysim.flow import combine
+from gatewaysim.gateway.authorize.tables import combine
 from gatewaysim.policy import Outcome
 
 API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gatewaysim.check_cli import add_arguments, run
+from gatewaysim.cli.check import add_arguments, run
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
 API_FLAGS = ["--api-id", "abcdef1234", "--account", "123456789012", "--region", "us-east-1", "--stage", "prod"]
@@ -210,8 +210,8 @@ def test_config_routes_become_methods_when_the_config_has_them() -> None:
     from types import SimpleNamespace
 
     from gatewaysim.authorizers.base import AuthType
-    from gatewaysim.check_cli import _config_methods
-    from gatewaysim.routes import Route, RouteTable
+    from gatewaysim.cli.check import _config_methods
+    from gatewaysim.config.routes import Route, RouteTable
 
     table = RouteTable([Route("/pets/{id}", "GET", AuthType.CUSTOM), Route("/", "ANY", AuthType.AWS_IAM)])
     methods = _config_methods(SimpleNamespace(routes=table))

@@ -151,7 +151,7 @@ def test_codes_lists_gs000_and_every_check() -> None:
         "gatewaysim.lint.resources",
         "gatewaysim.lint.shape",
         "gatewaysim.lint.table",
-        "gatewaysim.check_cli",
+        "gatewaysim.cli.check",
     ],
 )
 def test_public_names_are_in_all(module: str) -> None:

@@ -1,0 +1,168 @@
+"""The ``gatewaysim`` command: ``main(argv) -> exit code``.
+
+Sub-commands live in ``COMMANDS``, one row each: a help line, a function adding its flags and a
+function running it (``run(args, out) -> int``), each a thin shell over a library call. An error
+prints one line per problem (``gatewaysim: config `x.yaml`: api.port: ...``), never a traceback,
+and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, TextIO
+
+from gatewaysim import __version__
+from gatewaysim.cli import check as check_cli
+from gatewaysim.cli import policy as policy_cli
+from gatewaysim.cli import simulate
+from gatewaysim.cli import test as scenario_cli
+from gatewaysim.config.load import load_settings
+from gatewaysim.errors import GatewaysimError
+from gatewaysim.gateway.service import serve
+
+__all__ = ["COMMANDS", "Command", "main"]
+
+ERROR_EXIT: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """One sub-command: help text, its flags, and what it runs."""
+
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, TextIO], int]
+
+
+def _serve_arguments(parser: argparse.ArgumentParser) -> None:
+    add = parser.add_argument
+    add("--config", metavar="FILE", help="YAML config (see config/gateway.yaml); flags win over it")
+    add("--policy", metavar="FILE", help="resource policy (JSON or YAML) of the API")
+    add("--backend", metavar="URL", help="backend base URL, or `demo` for the built-in echo backend")
+    add("--host", help="address to listen on (default 127.0.0.1)")
+    add("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
+    add("--api-id", help="REST API id in the method ARN (default abcdef1234)")
+    add("--account", help="12-digit account that owns the API (default 123456789012)")
+    add("--region", help="region in the method ARN (default us-east-1)")
+    add("--stage", dest="stages", action="append", metavar="NAME", help="a stage name; repeatable (default prod)")
+    add(
+        "--trusted-proxy",
+        dest="trusted_proxies",
+        action="append",
+        metavar="CIDR",
+        help="a proxy network whose X-Forwarded-For is believed; repeatable (default none)",
+    )
+    add("--log-format", choices=("json", "text"), help="access log format (default json)")
+    add("--log-file", metavar="FILE", help="append the access log here instead of stderr")
+    add("--decisions-file", metavar="FILE", help="append every decision here, one JSON event a line")
+    add(
+        "--no-reload",
+        dest="reload",
+        action="store_const",
+        const=False,
+        help="do not watch the config and policy files for changes",
+    )
+    add("--reload-interval", type=float, metavar="SECONDS", help="how often to look for changes (default 0.5)")
+
+
+_SERVE_OVERRIDES: Final = (
+    "policy",
+    "backend",
+    "host",
+    "port",
+    "api_id",
+    "account",
+    "region",
+    "stages",
+    "trusted_proxies",
+    "log_format",
+    "log_file",
+    "decisions_file",
+    "reload",
+    "reload_interval",
+)
+
+
+# The embedded default (no config, policy or backend) is a demo on loopback: it believes
+# X-Forwarded-For from loopback so `curl -H 'X-Forwarded-For: 203.0.113.10'` can show an allow.
+DEMO_TRUSTED_PROXIES: Final = ["127.0.0.0/8", "::1/128"]
+
+
+def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
+    overrides = {name: getattr(args, name) for name in _SERVE_OVERRIDES}
+    if args.config is None and args.policy is None and args.backend is None and args.trusted_proxies is None:
+        overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES
+    settings = load_settings(args.config, overrides)
+    _one_line_logging()
+    try:
+        asyncio.run(serve(settings, out, reload_settings=lambda: load_settings(args.config, overrides)))
+    except OSError as exc:  # the listening socket: address in use, permission, unknown host
+        raise _ListenError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
+    return 0
+
+
+class _ListenError(GatewaysimError):
+    """The gateway could not open its listening socket."""
+
+
+class _OneLineFormatter(logging.Formatter):
+    """Log records as one line, without tracebacks (aiohttp logs one for every malformed request)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"gatewaysim: {record.name}: {record.getMessage().splitlines()[0] if record.getMessage() else ''}"
+
+
+def _one_line_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_OneLineFormatter())
+    for name in ("aiohttp", "gatewaysim"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.propagate = False
+    for name in ("gatewaysim.gateway.admin", "gatewaysim.gateway.reload"):  # a policy change is worth a line
+        logging.getLogger(name).setLevel(logging.INFO)
+
+
+# The sub-commands, in the order `--help` lists them.
+COMMANDS: Final[dict[str, Command]] = {
+    "serve": Command("run the gateway in front of a backend", _serve_arguments, _run_serve),
+    "simulate": Command("evaluate requests against a policy, no server", simulate.add_arguments, simulate.run),
+    "check": Command("lint resource policies against their API", check_cli.add_arguments, check_cli.run),
+    "test": Command("check scenario files against a policy or a gateway", scenario_cli.add_arguments, scenario_cli.run),
+    "policy": Command("get, put or delete a gateway's resource policy", policy_cli.add_arguments, policy_cli.run),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatewaysim", description="A local emulator of AWS API Gateway's front door.")
+    parser.add_argument("--version", action="version", version=f"gatewaysim {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=command.help, description=command.help)
+        command.add_arguments(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version or a usage error (already printed)
+        return exc.code if isinstance(exc.code, int) else ERROR_EXIT
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return ERROR_EXIT
+    try:
+        return COMMANDS[args.command].run(args, sys.stdout)
+    except GatewaysimError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"gatewaysim: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,346 @@
+"""Settings: a YAML config file plus command-line flags -> frozen ``Settings`` (flags win).
+
+The simple form declares one API under ``api:``; the general form lists several under ``apis:``
+(same keys; the gateway then picks the API by the Host ``{api-id}.execute-api.localhost`` or
+the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim.gateway.dispatch``)::
+
+    host: 127.0.0.1
+    port: 8080
+    api:
+      id: abcdef1234
+      account: "123456789012"
+      region: us-east-1
+      stages: [prod]
+      policy: default-policy.json      # relative to this file; a mapping inline; null = none
+      backend: http://127.0.0.1:9000   # or `demo` (the built-in echo backend)
+    identity: {trusted_proxies: [10.0.0.0/8]}
+    log: {format: json, file: null, decisions_file: null, decisions_ring: 1000}
+    admin: {enabled: true, token: null, allow_remote: false}   # /_gatewaysim/ (live_settings.py)
+    reload: {enabled: true, interval_s: 0.5}                    # hot reload (--no-reload)
+
+Every problem is collected and reported at once, each located as ``config `file`: json.path:
+message``; unknown keys are errors. A policy that fails to parse is reported as a
+``PolicyError`` located in its own file. With neither ``policy`` nor ``backend`` given, an API
+gets the embedded default: the seed's corporate-network policy in front of the demo backend.
+With a backend but no policy the API is open: API Gateway treats an API without a resource
+policy (auth type NONE) as allowing every caller.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from gatewaysim.arn import api_arn
+from gatewaysim.config import fields as f
+from gatewaysim.config import live
+from gatewaysim.config.auth import AUTH_FIELDS, AUTH_KEYS, AuthSettings, parse_auth
+from gatewaysim.config.fields import Checker, IPNetwork
+from gatewaysim.config.forward import ForwardSettings
+from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
+from gatewaysim.errors import ConfigError, PolicyError, Problem
+from gatewaysim.policy import CompiledPolicy, compile_policy
+
+__all__ = [
+    "DEFAULT_POLICY_SOURCE",
+    "FLAGS",
+    "ApiSettings",
+    "IdentitySettings",
+    "LogSettings",
+    "Settings",
+    "build_settings",
+    "default_policy_text",
+    "load_settings",
+]
+
+DEFAULT_POLICY_SOURCE: Final = "embedded default (corporate network)"
+DEFAULT_IDENTITY_HEADERS: Final = (
+    ("X-Gatewaysim-Source-Vpc", "aws:SourceVpc"),
+    ("X-Gatewaysim-Source-Vpce", "aws:SourceVpce"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class IdentitySettings:
+    """How a request's identity is read: headers, trusted proxies, TLS override."""
+
+    principal_header: str = "X-Gatewaysim-Principal"
+    headers: tuple[tuple[str, str], ...] = DEFAULT_IDENTITY_HEADERS  # header -> context key
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    secure_transport: bool | None = None  # None: true exactly when the listener is TLS
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    """The access log (``json`` or ``text`` lines, to stderr or a file) and the decision log."""
+
+    format: str = "json"
+    file: str | None = None
+    decisions_file: str | None = None  # JSON lines, one decision event a line (decisions.py)
+    decisions_ring: int = DEFAULT_DECISIONS_RING  # how many decisions the admin API can show
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings:
+    """One REST API: where it lives, its stages, its resource policy and its backend."""
+
+    api_id: str = "abcdef1234"
+    account: str = "123456789012"
+    region: str = "us-east-1"
+    partition: str = "aws"
+    stages: tuple[str, ...] = ("prod",)
+    policy: CompiledPolicy | None = None  # None: no resource policy (open, auth NONE)
+    policy_source: str | None = None
+    policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # as given
+    backend: str | None = None  # None: the built-in demo backend
+    strip_stage: bool = True
+    forward: ForwardSettings = field(default_factory=ForwardSettings)
+    auth: AuthSettings = field(default_factory=AuthSettings)  # routes, authorizers, flow (auth_config.py)
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:execute-api:{region}:{account}:{api-id}``."""
+        return api_arn(self.region, self.account, self.api_id, self.partition)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``gatewaysim serve`` needs, validated."""
+
+    apis: tuple[ApiSettings, ...] = (ApiSettings(),)
+    host: str = "127.0.0.1"
+    port: int = 8080
+    identity: IdentitySettings = field(default_factory=IdentitySettings)
+    log: LogSettings = field(default_factory=LogSettings)
+    shutdown_timeout_s: float = 10.0
+    admin: AdminSettings = field(default_factory=AdminSettings)
+    reload: ReloadSettings = field(default_factory=ReloadSettings)
+    source: str | None = None
+
+
+# override name -> (config path in the single-API form, flag that sets it)
+FLAGS: Final[Mapping[str, tuple[str, str]]] = {
+    "host": ("host", "--host"),
+    "port": ("port", "--port"),
+    "log_format": ("log.format", "--log-format"),
+    "log_file": ("log.file", "--log-file"),
+    "trusted_proxies": ("identity.trusted_proxies", "--trusted-proxy"),
+    "policy": ("api.policy", "--policy"),
+    "backend": ("api.backend", "--backend"),
+    "api_id": ("api.id", "--api-id"),
+    "account": ("api.account", "--account"),
+    "region": ("api.region", "--region"),
+    "stages": ("api.stages", "--stage"),
+    "reload": ("reload.enabled", "--no-reload"),
+    "reload_interval": ("reload.interval_s", "--reload-interval"),
+    "decisions_file": ("log.decisions_file", "--decisions-file"),
+}
+
+_FORWARD_FIELDS: Final[f.Table] = {
+    "timeout_s": f.positive_number,
+    "max_body_bytes": f.positive_int,
+    "connect_timeout_s": f.positive_number,
+    "pool_limit": f.positive_int,
+}
+_IDENTITY_FIELDS: Final[f.Table] = {
+    "principal_header": f.identity_header,
+    "headers": f.context_headers,
+    "trusted_proxies": f.networks,
+    "secure_transport": f.optional_bool,
+}
+_LOG_FIELDS: Final[f.Table] = {
+    "format": f.choice("json", "text"),
+    "file": f.optional_string,
+    "decisions_file": f.optional_string,
+    "decisions_ring": f.positive_int,
+}
+_API_FIELDS: Final[f.Table] = {
+    "id": f.api_id,
+    "account": f.account,
+    "region": f.region,
+    "partition": f.partition,
+    "stages": f.stages,
+    "policy": f.policy_ref,
+    "backend": f.backend,
+    "strip_stage": f.boolean,
+    "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
+    **AUTH_FIELDS,  # routes, authorizers, openapi, flow ...: checked together by auth_config.parse_auth
+}
+_API_ATTRS: Final = {"id": "api_id"}
+_TOP_FIELDS: Final[f.Table] = {
+    "host": f.host,
+    "port": f.port,
+    "shutdown_timeout_s": f.non_negative_number,
+    "identity": lambda c, path, raw: _identity(c, path, c.section(path, raw, _IDENTITY_FIELDS)),
+    "log": lambda c, path, raw: LogSettings(**c.section(path, raw, _LOG_FIELDS)),
+    "admin": live.admin_section,
+    "reload": live.reload_section,
+    "api": lambda c, path, raw: raw,  # parsed below, once the file's directory is known
+    "apis": lambda c, path, raw: raw,
+}
+
+
+def default_policy_text() -> str:
+    """The embedded default policy: the seed's corporate-network allow-list."""
+    return (resources.files("gatewaysim") / "data" / "default-policy.json").read_text(encoding="utf-8")
+
+
+def load_settings(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read the YAML config at ``path`` (if any), apply ``overrides`` (flags), validate everything."""
+    if path is None:
+        return build_settings({}, overrides=overrides)
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(file)) from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise ConfigError([Problem("", f"not valid YAML: {where}{problem}")], str(file)) from exc
+    return build_settings({} if raw is None else raw, source=str(file), base_dir=file.parent, overrides=overrides)
+
+
+def build_settings(
+    raw: Mapping[str, Any],
+    *,
+    source: str | None = None,
+    base_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Validate a config mapping plus overrides (flag names from ``FLAGS`` or any config key)."""
+    checker = Checker()
+    if not isinstance(raw, Mapping):
+        raise ConfigError([Problem("", "the config must be a mapping")], source)
+    doc = _overlay(checker, dict(copy.deepcopy(raw)), overrides or {})
+    top = checker.section("", doc, _TOP_FIELDS)
+    if "api" in top and "apis" in top:
+        checker.add("apis", "give either `api` (one API) or `apis` (a list), not both")
+    apis = _parse_apis(checker, top, base_dir or Path.cwd())
+    settings = Settings(apis=apis, source=source, **{k: v for k, v in top.items() if k not in ("api", "apis")})
+    _raise_problems(checker, source)
+    return settings
+
+
+def _overlay(checker: Checker, doc: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Write each override into the config document, remembering which flag set which path."""
+    for name, value in overrides.items():
+        if value is None:
+            continue
+        path, flag = FLAGS.get(name, (_override_path(name), name))
+        if not path:
+            checker.add(name, f"unknown setting `{name}`")
+            continue
+        parent, _, key = path.rpartition(".")
+        if parent == "api" and "apis" in doc:
+            apis = doc["apis"]
+            if not isinstance(apis, list) or len(apis) != 1:
+                checker.add(flag, "only applies to a single API; the config declares `apis`")
+                continue
+            node, path = apis[0], f"apis[0].{key}"
+        else:
+            node = doc.setdefault(parent, {}) if parent else doc
+        if isinstance(node, dict):  # otherwise the file's own error is reported
+            node[key] = value
+            checker.origins[path] = flag
+    return doc
+
+
+def _override_path(name: str) -> str:
+    """Config path for an override that is not a flag: a top-level or an API key."""
+    return name if name in _TOP_FIELDS else f"api.{name}" if name in _API_FIELDS else ""
+
+
+def _identity(checker: Checker, path: str, fields: dict[str, Any]) -> IdentitySettings:
+    """``IdentitySettings``; the principal header may not also be a context header."""
+    settings = IdentitySettings(**fields)
+    principal = settings.principal_header.lower()
+    if any(name.lower() == principal for name, _ in settings.headers):
+        checker.add(f"{path}.headers", f"`{settings.principal_header}` is already the principal header")
+    return settings
+
+
+def _parse_apis(checker: Checker, top: Mapping[str, Any], base_dir: Path) -> tuple[ApiSettings, ...]:
+    if "apis" not in top:
+        api = _parse_api(checker, "api", top.get("api"), base_dir)
+        return (api,) if api is not None else ()
+    entries = top["apis"]
+    if not isinstance(entries, list) or not entries:
+        checker.add("apis", "must be a non-empty list of APIs")
+        return ()
+    parsed = [_parse_api(checker, f"apis[{i}]", entry, base_dir) for i, entry in enumerate(entries)]
+    apis = tuple(api for api in parsed if api is not None)
+    seen: set[str] = set()
+    for i, api in enumerate(apis):
+        if api.api_id in seen:
+            checker.add(f"apis[{i}].id", f"api id `{api.api_id}` is declared twice")
+        seen.add(api.api_id)
+    return apis
+
+
+def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSettings | None:
+    if raw is not None and not isinstance(raw, Mapping):
+        checker.add(path, "must be a mapping")
+        return None
+    given = raw or {}
+    fields = checker.section(path, given, _API_FIELDS)
+    policy_ref = fields.pop("policy", f.ABSENT if "policy" not in given else None)
+    auth_raw: dict[str, Any] = {key: fields.pop(key) for key in AUTH_KEYS if key in fields}
+    kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
+    try:
+        api = ApiSettings(**kwargs)
+    except TypeError:  # pragma: no cover - every key is in the table
+        return None
+    if auth_raw:
+        kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
+        api = ApiSettings(**kwargs)
+    if policy_ref is f.ABSENT and "backend" in given:
+        return api  # a backend but no policy: open, as on AWS
+    where = checker.origins.get(f"{path}.policy")
+    policy, label, document = _load_policy(checker, f"{path}.policy", policy_ref, api.arn, base_dir, where is not None)
+    return ApiSettings(**{**kwargs, "policy": policy, "policy_source": label, "policy_document": document})
+
+
+def _load_policy(
+    checker: Checker, path: str, ref: Any, arn: str, base_dir: Path, from_flag: bool
+) -> tuple[CompiledPolicy | None, str | None, str | Mapping[str, Any] | None]:
+    """Compile the policy an API names (embedded default, inline mapping, file, or none); keep its text."""
+    document: str | Mapping[str, Any]
+    if ref is None:
+        return None, None, None
+    if ref is f.ABSENT:
+        source, document = DEFAULT_POLICY_SOURCE, default_policy_text()
+    elif isinstance(ref, Mapping):
+        source, document = "inline policy", ref
+    else:
+        file = Path(ref) if from_flag or Path(ref).is_absolute() else base_dir / ref
+        try:
+            document = file.read_text(encoding="utf-8")
+        except OSError as exc:
+            checker.add(path, f"cannot read policy `{file}`: {exc.strerror}")
+            return None, None, None
+        source = str(file)
+    try:
+        return compile_policy(document, api_arn=arn, source_name=source), source, document
+    except PolicyError as exc:
+        checker.policy_errors.append((path, exc))
+        return None, None, None
+
+
+def _raise_problems(checker: Checker, source: str | None) -> None:
+    if not checker.problems and len(checker.policy_errors) == 1:
+        raise checker.policy_errors[0][1]
+    for path, exc in checker.policy_errors:
+        for problem in exc.problems:
+            checker.add(path, problem.render(f"policy `{exc.source}`"))
+    if checker.problems:
+        raise ConfigError(checker.problems, source)

@@ -1,0 +1,210 @@
+"""The admin API under ``/_gatewaysim/``: read and replace resource policies, read the decision log.
+
+============================================  ===============================================
+``GET    /_gatewaysim/apis``                  every API: ``{"items": [{"id", "arn", "policy", ...}]}``
+``GET    /_gatewaysim/apis/{api-id}/policy``  the policy document as stored (404: none attached)
+``PUT    /_gatewaysim/apis/{api-id}/policy``  validate, then attach the body (400: located errors)
+``DELETE /_gatewaysim/apis/{api-id}/policy``  detach: the API has no resource policy (204)
+``GET    /_gatewaysim/decisions``             recent decisions, newest first (``decisions.py``)
+============================================  ===============================================
+
+A change takes effect for the next request, without a redeploy (AWS needs one: a policy changed
+with ``update-rest-api`` applies from the next ``create-deployment``). Only loopback clients are
+answered (the socket peer, whatever ``X-Forwarded-For`` says) unless ``admin.allow_remote``;
+with ``admin.token`` every request needs ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from aiohttp import web
+
+from gatewaysim.config.live import AdminSettings
+from gatewaysim.errors import PolicyError
+from gatewaysim.gateway.attached import attach_policy
+from gatewaysim.gateway.identity import request_peer
+from gatewaysim.ids import RequestIds
+from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.runtime import ApiRuntime
+
+__all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "AdminApi", "is_loopback"]
+
+logger = logging.getLogger("gatewaysim.gateway.admin")
+
+ADMIN_PREFIX: Final = "/_gatewaysim/"
+MAX_POLICY_BYTES: Final = 64 * 1024  # AWS allows 8192 characters; room for pretty-printed drafts
+_POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/policy$")
+_Handler = Callable[[web.BaseRequest, str], Awaitable[web.Response]]
+
+
+def is_loopback(address: str) -> bool:
+    """True for 127.0.0.0/8 and ::1 (IPv4-mapped forms already unwrapped by ``request_peer``)."""
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers={**RequestIds.new().headers(), **(headers or {})})
+
+
+def _error(status: int, message: str, **extra: Any) -> web.Response:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return _answer({"message": message, **extra}, status, headers)
+
+
+class AdminApi:
+    """Answers ``/_gatewaysim/`` requests (other than health) for one gateway."""
+
+    def __init__(self, settings: AdminSettings, apis: Mapping[str, ApiRuntime], decisions: DecisionLog) -> None:
+        self.settings = settings
+        self.apis = apis
+        self.decisions = decisions
+        self._token = settings.token.encode() if settings.token else None
+        self._routes: Mapping[str, Mapping[str, _Handler]] = {
+            "/_gatewaysim/apis": {"GET": self._list_apis},
+            "/_gatewaysim/decisions": {"GET": self._list_decisions},
+        }
+        self._policy_methods: Mapping[str, _Handler] = {
+            "GET": self._get_policy,
+            "PUT": self._put_policy,
+            "DELETE": self._delete_policy,
+        }
+
+    async def handle(self, request: web.BaseRequest) -> web.Response:
+        """Check who is asking, then dispatch by path and method."""
+        refused = self._refusal(request)
+        if refused is not None:
+            return refused
+        path = request.raw_path.partition("?")[0]
+        match = _POLICY_PATH.match(path)
+        methods, arg = (self._policy_methods, match.group(1)) if match else (self._routes.get(path), "")
+        if methods is None:
+            return _error(404, f"no admin resource `{path[:200]}`")
+        handler = methods.get(request.method)
+        if handler is None:
+            return _error(405, f"`{request.method}` is not allowed here", allowed=sorted(methods))
+        return await handler(request, arg)
+
+    def _refusal(self, request: web.BaseRequest) -> web.Response | None:
+        peer = request_peer(request)
+        # SECURITY: the socket peer decides, never X-Forwarded-For: a proxy must not open the admin API.
+        if not self.settings.allow_remote and not is_loopback(peer):
+            logger.warning("admin request from non-loopback peer %s refused", peer)
+            return _error(403, "the admin API answers loopback clients only (admin.allow_remote)")
+        if self._token is not None:
+            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+            # SECURITY: constant-time comparison of the bearer token.
+            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token):
+                return _error(401, "the admin API needs `Authorization: Bearer <admin.token>`")
+        return None
+
+    def _api(self, api_id: str) -> ApiRuntime | web.Response:
+        runtime = self.apis.get(api_id)
+        return runtime if runtime is not None else _error(404, f"no api `{api_id}` (apis: {', '.join(self.apis)})")
+
+    async def _list_apis(self, request: web.BaseRequest, _: str) -> web.Response:
+        return _answer({"items": [_api_item(api_id, runtime) for api_id, runtime in self.apis.items()]})
+
+    async def _get_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+        runtime = self._api(api_id)
+        if isinstance(runtime, web.Response):
+            return runtime
+        attached = runtime.attached
+        if attached is None:
+            return _error(404, f"api `{api_id}` has no resource policy")
+        return _answer(attached.document, headers={"X-Gatewaysim-Policy-Source": _header_safe(attached.source)})
+
+    async def _put_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+        runtime = self._api(api_id)
+        if isinstance(runtime, web.Response):
+            return runtime
+        body = await _read_body(request)
+        if body is None:
+            return _error(413, f"a policy document is at most {MAX_POLICY_BYTES} bytes")
+        if not body.strip():
+            return _error(400, "the body must be a policy document (JSON or YAML)")
+        try:
+            attached = attach_policy(body, api_arn=runtime.settings.arn, source="admin API")
+        except PolicyError as exc:  # the old policy stays attached
+            return _error(400, "the policy is not valid; the old one stays", errors=exc.render().splitlines())
+        runtime.attached = attached  # one assignment: in-flight requests keep the policy they started with
+        logger.info("api `%s`: resource policy replaced through the admin API by %s", api_id, request_peer(request))
+        return _answer(attached.document)
+
+    async def _delete_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+        runtime = self._api(api_id)
+        if isinstance(runtime, web.Response):
+            return runtime
+        runtime.attached = None
+        logger.info("api `%s`: resource policy removed through the admin API by %s", api_id, request_peer(request))
+        return web.Response(status=204, headers=RequestIds.new().headers())
+
+    async def _list_decisions(self, request: web.BaseRequest, _: str) -> web.Response:
+        query = _decision_query(request.rel_url.query, self.decisions.size)
+        if isinstance(query, str):
+            return _error(400, query)
+        return _answer({"version": 1, "events": self.decisions.query(query)})
+
+
+def _api_item(api_id: str, runtime: ApiRuntime) -> dict[str, Any]:
+    """One API in the shape of ``get-rest-apis``' ``items`` (``policy`` as an escaped JSON string)."""
+    settings, attached = runtime.settings, runtime.attached
+    item: dict[str, Any] = {
+        "id": api_id,
+        "arn": settings.arn,
+        "account": settings.account,
+        "region": settings.region,
+        "stages": list(settings.stages),
+    }
+    if attached is not None:
+        item.update(policy=attached.text(), policySource=attached.source, policyAttachedAt=attached.attached_at)
+    return item
+
+
+def _header_safe(text: str) -> str:
+    return text.encode("ascii", "backslashreplace").decode("ascii").replace("\r", " ").replace("\n", " ")[:512]
+
+
+async def _read_body(request: web.BaseRequest) -> bytes | None:
+    """The body, or None when it is larger than ``MAX_POLICY_BYTES``."""
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.content.iter_chunked(16 * 1024):
+        total += len(chunk)
+        if total > MAX_POLICY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decision_query(params: Mapping[str, str], size: int) -> DecisionQuery | str:
+    """The filters of ``GET /_gatewaysim/decisions``, or what is wrong with them."""
+    unknown = sorted(set(params) - {"limit", "api", "outcome", "request_id", "allowed"})
+    if unknown:
+        return f"unknown parameter `{unknown[0]}` (expected limit, api, outcome, request_id, allowed)"
+    limit_text = params.get("limit", "100")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= size:
+        return f"`limit` must be a number from 1 to {size}, got `{limit_text}`"
+    outcome = params.get("outcome")
+    if outcome is not None and outcome not in OUTCOMES:
+        return f"`outcome` must be one of {', '.join(OUTCOMES)}, got `{outcome}`"
+    allowed = params.get("allowed")
+    if allowed is not None and allowed not in ("true", "false"):
+        return f"`allowed` must be true or false, got `{allowed}`"
+    return DecisionQuery(
+        limit=int(limit_text),
+        api=params.get("api"),
+        outcome=outcome,
+        request_id=params.get("request_id"),
+        allowed=None if allowed is None else allowed == "true",
+    )

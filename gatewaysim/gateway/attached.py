@@ -1,0 +1,106 @@
+"""The resource policy attached to an API while it serves: compiled, with the document as stored.
+
+``AttachedPolicy`` is the value of ``ApiRuntime.attached``: the admin API and hot reload replace it
+with one attribute assignment, so a request uses the policy it started with from start to end.
+``document`` is the policy as AWS stores it after ``update-rest-api``: the JSON object, with the
+``execute-api:/`` shorthand expanded to the API's ARN.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from gatewaysim.config.load import ApiSettings
+from gatewaysim.policy import CompiledPolicy, compile_policy
+
+__all__ = ["SHORTHAND", "AttachedPolicy", "attach_policy", "attached_from_settings", "expand_shorthand"]
+
+SHORTHAND: Final = "execute-api:/"
+_RESOURCE_KEYS: Final = ("Resource", "NotResource")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedPolicy:
+    """A compiled policy, the document it came from (as stored), where it came from and when."""
+
+    compiled: CompiledPolicy
+    document: Mapping[str, Any] = field(repr=False)
+    source: str
+    attached_at: float
+
+    def text(self) -> str:
+        """The document as one compact JSON string (the ``policy`` field of ``get-rest-api``)."""
+        return json.dumps(self.document, separators=(",", ":"), default=str)
+
+
+def attach_policy(
+    document: str | bytes | Mapping[str, Any],
+    *,
+    api_arn: str,
+    source: str,
+    source_name: str | None = None,
+    compiled: CompiledPolicy | None = None,
+) -> AttachedPolicy:
+    """Compile ``document`` for the API ``api_arn`` (raises ``PolicyError``) and keep it as stored."""
+    if compiled is None:
+        compiled = compile_policy(document, api_arn=api_arn, source_name=source_name)
+    stored = expand_shorthand(_as_mapping(document), api_arn)
+    return AttachedPolicy(compiled, stored, source, time.time())
+
+
+def attached_from_settings(settings: ApiSettings) -> AttachedPolicy | None:
+    """The policy an ``ApiSettings`` was loaded with (compiled at load time), or None."""
+    compiled = settings.policy
+    if compiled is None:
+        return None
+    source = settings.policy_source or "inline policy"
+    document = settings.policy_document
+    if document is None:  # settings built by hand: read the file back if there is one
+        path = Path(source)
+        document = path.read_text(encoding="utf-8") if path.is_file() else {}
+    return attach_policy(document, api_arn=settings.arn, source=source, compiled=compiled)
+
+
+def _as_mapping(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
+    """The JSON object of an already valid document (JSON or YAML text, or a mapping)."""
+    if isinstance(document, Mapping):
+        return document
+    text = document.decode("utf-8") if isinstance(document, bytes) else document
+    try:
+        loaded = json.loads(text)
+    except json.JSONDecodeError:
+        loaded = yaml.safe_load(text)
+    return loaded if isinstance(loaded, Mapping) else {}
+
+
+def expand_shorthand(document: Mapping[str, Any], api_arn: str) -> dict[str, Any]:
+    """A copy of ``document`` with ``execute-api:/...`` resources spelled out, as AWS stores them."""
+    out = dict(document)
+    statements = out.get("Statement")
+    if isinstance(statements, Mapping):
+        out["Statement"] = _expand_statement(statements, api_arn)
+    elif isinstance(statements, list):
+        out["Statement"] = [_expand_statement(s, api_arn) if isinstance(s, Mapping) else s for s in statements]
+    return out
+
+
+def _expand_statement(statement: Mapping[str, Any], api_arn: str) -> dict[str, Any]:
+    out = dict(statement)
+    for key in _RESOURCE_KEYS:
+        value = out.get(key)
+        if isinstance(value, str):
+            out[key] = _expand(value, api_arn)
+        elif isinstance(value, list):
+            out[key] = [_expand(v, api_arn) if isinstance(v, str) else v for v in value]
+    return out
+
+
+def _expand(resource: str, api_arn: str) -> str:
+    return api_arn + resource[len(SHORTHAND) - 1 :] if resource.startswith(SHORTHAND) else resource

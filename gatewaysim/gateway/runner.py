@@ -1,0 +1,156 @@
+"""Run an aiohttp application on a TCP port as an async context manager (port 0: any free one).
+
+The application is a ``web.Application`` or a ``Service``: one handler on aiohttp's low-level
+server (no router, no middleware chain per request) with a lifecycle entered around it. A
+service may also say how to answer what never reaches its handler: a request aiohttp cannot
+parse (its own answer is plain text echoing the bad bytes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+
+__all__ = ["AppServer", "Service", "http_url"]
+
+logger = logging.getLogger("gatewaysim.gateway.runner")
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A handler for every request, served without ``web.Application``, and what it needs running.
+
+    ``lifecycle()`` is entered before the server listens and left after it has drained.
+    ``error_response(status)``, when given, answers a request aiohttp refused before any handler
+    ran (400 for a malformed request line or header; the connection is closed after it).
+    """
+
+    handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
+    lifecycle: Callable[[], AbstractAsyncContextManager[None]]
+    error_response: Callable[[int], web.StreamResponse] | None = None
+
+
+class _ServiceProtocol(web.RequestHandler):
+    """aiohttp's connection handler, answering its own errors with the service's response."""
+
+    def __init__(self, manager: web.Server, error_response: Callable[[int], web.StreamResponse], **kwargs: Any):
+        super().__init__(manager, **kwargs)
+        self._error_response = error_response
+
+    def handle_error(
+        self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if status >= 500:
+            super().handle_error(request, status, exc, message)  # logs the traceback; raises if already answering
+        elif request.writer.output_size > 0:
+            raise ConnectionError("an answer has started: no room for an error response")
+        else:  # a client's malformed request is not the server's error: one line, no traceback
+            reason = type(exc).__name__
+            logger.warning("%d for a request that could not be parsed (%s) from %s", status, reason, request.remote)
+        response = self._error_response(status)
+        response.force_close()
+        return response
+
+
+class _ServiceServer(web.Server):
+    """aiohttp's low-level server whose connections use ``_ServiceProtocol``."""
+
+    def __init__(
+        self,
+        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+        error_response: Callable[[int], web.StreamResponse],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self._protocol_kwargs = kwargs
+        self._error_response = error_response
+
+    def __call__(self) -> web.RequestHandler:
+        loop = asyncio.get_running_loop()
+        return _ServiceProtocol(self, self._error_response, loop=loop, **self._protocol_kwargs)
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port`` with IPv6 literals in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+class AppServer:
+    """One application on ``host`` (and on each of ``extra_hosts``, same port); ``close`` drains and is idempotent."""
+
+    def __init__(
+        self,
+        app: web.Application | Service,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        shutdown_timeout: float = 10.0,
+        extra_hosts: Sequence[str] = (),
+    ) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.extra_hosts = tuple(extra_hosts)
+        self._runner: web.BaseRunner
+        self._lifecycle = contextlib.AsyncExitStack()
+        if isinstance(app, Service):
+            server = (
+                web.Server(app.handler, access_log=None)
+                if app.error_response is None
+                else _ServiceServer(app.handler, app.error_response, access_log=None)
+            )
+            self._runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
+        else:
+            self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
+        self._started = False
+
+    @property
+    def url(self) -> str:
+        """The base URL, valid once started."""
+        return http_url(self.host, self.port)
+
+    async def start(self) -> None:
+        """Start the application (startup hooks or the service's lifecycle run first) and listen."""
+        if isinstance(self.app, Service):
+            await self._lifecycle.enter_async_context(self.app.lifecycle())
+        try:
+            await self._runner.setup()
+        except BaseException:
+            await self._lifecycle.aclose()
+            raise
+        self._started = True
+        try:
+            site = web.TCPSite(self._runner, self.host, self.port)
+            await site.start()
+            self.port = int(self._runner.addresses[0][1])
+            for host in self.extra_hosts:  # the same port on further addresses
+                await web.TCPSite(self._runner, host, self.port).start()
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        """Stop listening, let in-flight requests finish (up to the timeout), run cleanup hooks."""
+        if self._started:
+            self._started = False
+            try:
+                await self._runner.cleanup()
+            finally:
+                await self._lifecycle.aclose()
+
+    async def __aenter__(self) -> AppServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()

@@ -1,0 +1,40 @@
+"""One API while the gateway serves it: settings, forwarder, authorizers and the live policy.
+
+The admin API and hot reload replace ``attached`` with one assignment; the request path reads
+``policy`` once per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from gatewaysim.authorizers.base import Authorizer
+from gatewaysim.config.load import ApiSettings
+from gatewaysim.gateway.attached import AttachedPolicy, attached_from_settings
+from gatewaysim.integrations.http_proxy.forwarder import Forwarder
+from gatewaysim.policy import CompiledPolicy
+
+__all__ = ["ApiRuntime"]
+
+
+@dataclass(slots=True)
+class ApiRuntime:
+    """One API while serving: its settings, forwarder, authorizers and resolved backend URL."""
+
+    settings: ApiSettings
+    forwarder: Forwarder
+    authorizers: Mapping[str, Authorizer] = field(default_factory=dict)  # built at app start, by name
+    backend_url: str = ""
+    # The live resource policy: the admin API and hot reload replace it with one assignment.
+    attached: AttachedPolicy | None = None
+
+    def __post_init__(self) -> None:
+        if self.attached is None:
+            self.attached = attached_from_settings(self.settings)
+
+    @property
+    def policy(self) -> CompiledPolicy | None:
+        """The resource policy attached now (None: the API has none); read once per request."""
+        attached = self.attached
+        return attached.compiled if attached is not None else None

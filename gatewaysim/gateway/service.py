@@ -1,0 +1,381 @@
+"""The gateway: one handler on aiohttp's low-level server runs the stages in order.
+
+``Gateway.run_stages`` is the whole request path, one visible function::
+
+    located  = self.locate(host, method, raw_path)      from the request line alone (remembered):
+      api      = select_api(...)                          which API: path prefix, Host, or the only one
+      target   = route(...)                               method + normalised path + known stage
+      method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
+    ctx      = identity.resolve(...)                    RequestContext (immutable)
+    verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
+      pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
+      authz    = await call_authorizer(...)               the method's authorizer, if any (auth_stage.py)
+      decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
+      verdict  = decide(...)                              the AWS outcome tables (flow.py)
+    response = await forwarder.forward(...)             the integration, streamed
+
+Each stage returns a plain value; ``Exchange`` keeps those values for the access log, which
+never recomputes anything. Every failure becomes a gateway response (responses.py); a caller
+never sees a traceback. ``GET /_gatewaysim/health`` answers 200 once the gateway is serving.
+
+The resource policy a request sees is ``ApiRuntime.policy``, read once per request from the
+attached slot that the admin API (``/_gatewaysim/...``, admin.py) and hot reload (reload.py)
+replace with one assignment. Every decision also goes to the decision log (decisions.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import IO, Final
+
+from aiohttp import web
+
+from gatewaysim import __version__
+from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, AuthType
+from gatewaysim.config.load import ApiSettings, Settings
+from gatewaysim.config.routes import RouteMatch
+from gatewaysim.context import ANONYMOUS, RequestContext
+from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
+from gatewaysim.examples.echo_backend import create_demo_app
+from gatewaysim.gateway.admin import ADMIN_PREFIX, AdminApi
+from gatewaysim.gateway.authorize.stage import (
+    AUTHORIZER_HEADERS,
+    AuthorizerHost,
+    authorizer_for,
+    authorizer_request,
+    backend_headers,
+    call_authorizer,
+    caller_context,
+    evaluate,
+    read_body,
+    signer_context,
+)
+from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
+from gatewaysim.gateway.banner import banner
+from gatewaysim.gateway.decision_events import decision_entry, render_event
+from gatewaysim.gateway.dispatch import select_api
+from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
+from gatewaysim.gateway.gc_settings import tune_for_serving
+from gatewaysim.gateway.identity import IdentityResolver
+from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
+from gatewaysim.gateway.reload import Reloader, SettingsLoader
+from gatewaysim.gateway.responses import gateway_response
+from gatewaysim.gateway.runner import AppServer, Service
+from gatewaysim.gateway.runtime import ApiRuntime
+from gatewaysim.ids import RequestIds
+from gatewaysim.integrations.http_proxy.forwarder import Forwarder
+from gatewaysim.integrations.http_proxy.outgoing import drop_set, outgoing_headers
+from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
+from gatewaysim.observe.access_log import AccessLog
+from gatewaysim.observe.decisions import DecisionLog
+
+__all__ = [
+    "FORWARD_ERRORS",
+    "HEALTH_PATH",
+    "Gateway",
+    "Located",
+    "Unlocated",
+    "route",
+    "serve",
+    "without_authorizer",
+]
+
+logger = logging.getLogger("gatewaysim.gateway.service")
+
+HEALTH_PATH: Final = "/_gatewaysim/health"
+# Errors the forwarder raises before the answer starts -> gateway response type (first match wins).
+FORWARD_ERRORS: Final = (
+    (RequestTooLarge, "REQUEST_TOO_LARGE"),
+    (UpstreamTimeout, "INTEGRATION_TIMEOUT"),
+    (UpstreamError, "INTEGRATION_FAILURE"),
+)
+
+
+def route(method: str, raw_target: str, api: ApiSettings) -> Target | Rejected:
+    """The normalised target of ``method raw_target`` (any API prefix already stripped) on ``api``."""
+    bad_method = check_method(method)
+    if bad_method is not None:
+        return bad_method
+    target = parse_target(raw_target)  # SECURITY: the raw target; request.path is already decoded
+    if isinstance(target, Target) and target.stage not in api.stages:
+        return Rejected(f"unknown stage `{target.stage}`")
+    return target
+
+
+MAX_METHOD_ARN_BYTES: Final = 1600
+"""AWS's limit on a method ARN when the method has authorization or the API a resource policy."""
+LOCATE_CACHE_SIZE: Final = 4096
+"""Request lines whose ``Located`` the gateway remembers (least recently used ones go first)."""
+LOCATE_CACHE_MAX_TARGET: Final = 1024
+"""Longer request targets are located afresh every time, so the cache stays small."""
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """Where a request line leads: the API, the normalised target, the method serving it (None: none)."""
+
+    api: ApiRuntime
+    target: Target
+    method: RouteMatch | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unlocated:
+    """A request line that leads nowhere: why, and the API it named if it got that far."""
+
+    reason: str
+    api_id: str | None = None
+
+
+def without_authorizer(principal: str) -> AuthorizerResult:
+    """The authorizer stage for a method without one (auth NONE): the caller is the principal header's."""
+    if principal == ANONYMOUS:
+        return NO_AUTHORIZER
+    return AuthorizerResult(AuthorizerColumn.NEITHER, principal=principal)
+
+
+class Gateway:
+    """Builds the service for ``settings`` and runs its stages for every request."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        access_log: AccessLog | None = None,
+        reload_settings: SettingsLoader | None = None,
+    ) -> None:
+        self.settings = settings
+        self.identity = IdentityResolver(settings.identity)
+        self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
+        # SECURITY: a client never sends identity or authorizer-output headers on to the backend
+        self._drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
+        self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in lifecycle()
+        self._own_log = access_log is None
+        self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
+        self.demo: AppServer | None = None
+        self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
+        self.admin = AdminApi(settings.admin, self.apis, self.decisions) if settings.admin.enabled else None
+        self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
+        self.reloader = (  # hot reload needs a way to load the settings again, as at startup
+            Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
+            if reload_settings is not None and settings.reload.enabled
+            else None
+        )
+
+    def service(self) -> Service:
+        """What ``AppServer`` runs: ``handle`` for every request, backends and authorizers around it."""
+        # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
+        # nothing decodes or dot-collapses the target before the gateway judges it, and no
+        # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
+        return Service(self.handle, self.lifecycle, self.unparsed_response)
+
+    @staticmethod
+    def unparsed_response(status: int) -> web.StreamResponse:
+        """The answer to a request aiohttp refused before ``handle`` (400: it could not parse it)."""
+        kind = "DEFAULT_4XX" if status < 500 else "API_CONFIGURATION_ERROR"
+        return gateway_response(kind, RequestIds.new())
+
+    @contextlib.asynccontextmanager
+    async def lifecycle(self) -> AsyncIterator[None]:
+        """Start the demo backend, forwarders, authorizers and hot reload; stop them on exit."""
+        if any(api.settings.backend is None for api in self.apis.values()):
+            self.demo = AppServer(create_demo_app())
+            await self.demo.start()
+        try:
+            for api in self.apis.values():
+                api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
+                await api.forwarder.start()
+                api.authorizers = await self.authorizer_host.build(api.settings.auth)
+            async with self.reloader.running() if self.reloader is not None else contextlib.nullcontext():
+                yield
+        finally:
+            for api in self.apis.values():
+                await api.forwarder.close()
+            await self.authorizer_host.close()
+            if self.demo is not None:
+                await self.demo.close()
+            if self._own_log:
+                self.access_log.close()
+            self.decisions.close()
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        """Run the stages; map any failure to a gateway response; write the access log."""
+        if request.raw_path.partition("?")[0] == HEALTH_PATH and request.method in ("GET", "HEAD"):
+            return self._health()
+        if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
+            return await self.admin.handle(request)
+        if expects_continue(request):
+            await send_continue(request)
+        exchange = Exchange(request)
+        try:
+            response = await self.run_stages(request, exchange)
+        except Exception as exc:  # a bug must become a 500, never a traceback for the caller
+            logger.exception("unexpected error in request %s", exchange.ids.request_id)
+            response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
+        runtime = self.apis.get(exchange.api_id or "")
+        configured = runtime is not None and runtime.attached is not None
+        self.access_log.emit(exchange.record(response, configured))
+        self.decisions.record(decision_entry(exchange, response.status))
+        return response
+
+    async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
+        """The request path, stage by stage (module docstring)."""
+        raw_target = request.raw_path  # SECURITY: raw, not decoded
+        if len(raw_target) <= LOCATE_CACHE_MAX_TARGET:
+            located = self._locate_cached(request.host, request.method, raw_target)
+        else:
+            located = self.locate(request.host, request.method, raw_target)
+        if isinstance(located, Unlocated):
+            x.api_id = located.api_id
+            return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
+        api, method = located.api, located.method
+        x.api_id = api.settings.api_id
+        ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
+        if method is None:
+            return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
+        if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):
+            return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
+        try:
+            verdict, body = await self.authorization(request, api, ctx, method, x)
+        except RequestTooLarge as exc:  # an authorizer needed the body, and it is over the limit
+            return x.fail("REQUEST_TOO_LARGE", str(exc))
+        if not verdict.allowed:
+            return x.refuse(verdict)
+        return await self._forward(request, api, x.ctx or ctx, x, method, body)
+
+    async def authorization(
+        self, request: web.BaseRequest, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
+    ) -> tuple[Verdict, bytes | None]:
+        """Resource policy, the method's authorizer and the AWS tables -> ``Verdict`` (spec 2).
+
+        Returns the body too when the authorizer read it (SigV4 hashes the payload), for the forward.
+        """
+        auth_type = method.route.authorization_type
+        ctx = x.ctx = caller_context(auth_type, ctx)  # SECURITY: the principal header counts for NONE only
+        policy = api.policy  # the attached policy, read once: a swap affects the next request
+        if auth_type in PRE_AUTH_CHECK:
+            x.decision = evaluate(policy, ctx.policy_request)
+            outcome = x.decision.outcome if x.decision is not None else None
+            pre = pre_authorizer_check(outcome, method_arn=ctx.method_arn, caller=ctx.principal)
+            if pre is not None:
+                x.verdict = pre
+                return pre, None  # SECURITY: the authorizer is never called
+        authorizer = authorizer_for(api.authorizers, api.settings.auth, method)
+        body: bytes | None = None
+        if authorizer is None:
+            authz = x.authz = without_authorizer(ctx.principal)
+        else:
+            if authorizer.needs_body:
+                body = await read_body(request, api.settings.forward.max_body_bytes)
+            authz = x.authz = await call_authorizer(
+                authorizer, authorizer_request(request, ctx, api.settings, method, body)
+            )
+        if auth_type is AuthType.AWS_IAM and authz.rejection is None:
+            ctx = x.ctx = signer_context(ctx, authz)  # the verified signer is the caller the policy sees
+        if auth_type not in PRE_AUTH_CHECK and authz.rejection is None:
+            x.decision = evaluate(policy, ctx.policy_request)
+        outcome = x.decision.outcome if x.decision is not None else None
+        verdict = x.verdict = decide(
+            auth_type,
+            authz,
+            outcome,
+            method_arn=ctx.method_arn,
+            api_account_id=api.settings.account,
+            settings=api.settings.auth.flow,
+        )
+        return verdict, body
+
+    @staticmethod
+    def _authorized(api: ApiRuntime, method: RouteMatch) -> bool:
+        """True when AWS authorizes the method's ARN: a resource policy, or authorization on it."""
+        return api.policy is not None or method.route.authorization_type is not AuthType.NONE
+
+    def locate(self, host: str, method: str, raw_target: str) -> Located | Unlocated:
+        """The API, target and method a request line names, or why it names none.
+
+        A pure function of its arguments and the startup settings (hot reload swaps policies
+        only), so ``run_stages`` remembers its answers per request line.
+        """
+        selected = select_api(self.apis, host, raw_target)  # rules: gatewaysim.gateway.dispatch
+        if isinstance(selected, Rejected):
+            return Unlocated(selected.reason)
+        api = selected.api
+        target = route(method, selected.raw_target, api.settings)
+        if isinstance(target, Rejected):
+            return Unlocated(target.reason, api.settings.api_id)
+        return Located(api, target, api.settings.auth.match(method, target.path))
+
+    async def _forward(
+        self,
+        request: web.BaseRequest,
+        api: ApiRuntime,
+        ctx: RequestContext,
+        x: Exchange,
+        method: RouteMatch | None = None,
+        body: bytes | None = None,
+    ) -> web.StreamResponse:
+        sockname = request.transport.get_extra_info("sockname") if request.transport else None
+        port = int(sockname[1]) if isinstance(sockname, tuple) else 0
+        headers = outgoing_headers(request.headers, self._drop, ctx, port)
+        auth_type = method.route.authorization_type if method is not None else AuthType.NONE
+        backend_headers(headers, auth_type, x.authz)  # authorizer output in, a SigV4 Authorization out
+        try:
+            result = await api.forwarder.forward(
+                request,
+                backend_url=api.backend_url,
+                path=ctx.path if api.settings.strip_stage else ctx.full_path,
+                query_string=ctx.query_string,
+                headers=headers,
+                response_headers=x.ids.headers(),
+                body=body,
+                prepared=True,  # outgoing_headers dropped the hop-by-hop headers already
+            )
+        except GatewaysimError as exc:
+            kind = next((k for cls, k in FORWARD_ERRORS if isinstance(exc, cls)), "API_CONFIGURATION_ERROR")
+            return x.fail(kind, str(exc))
+        x.length, x.upstream = result.response_length, result.integration_latency_ms
+        if result.error is not None:
+            x.error = (type(result.error).__name__, str(result.error))
+        return result.response
+
+    def _health(self) -> web.Response:
+        body = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}
+        return web.json_response(body, headers=RequestIds.new().headers())
+
+
+async def serve(
+    settings: Settings,
+    out: IO[str],
+    stop: asyncio.Event | None = None,
+    *,
+    reload_settings: SettingsLoader | None = None,
+) -> None:
+    """Serve until SIGINT/SIGTERM (or ``stop``); in-flight requests drain before exit.
+
+    ``reload_settings`` loads the settings again as at startup; with it (and ``reload.enabled``)
+    the gateway watches its config and policy files (``gatewaysim.gateway.reload``). Serving is this
+    process's job, so its garbage collector is tuned for it once started (``gatewaysim.gateway.gc_settings``).
+    """
+    gateway = Gateway(settings, reload_settings=reload_settings)
+    server = AppServer(gateway.service(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
+    await server.start()
+    tune_for_serving()
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    try:
+        for sig in signals:
+            loop.add_signal_handler(sig, stop.set)
+        out.write(banner(gateway.settings, gateway.apis, server.url) + "\n")
+        out.flush()
+        await stop.wait()
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        await server.close()

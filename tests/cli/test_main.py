@@ -1,0 +1,179 @@
+"""The command line: `gatewaysim serve`, its errors, and a real process stopped by a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import pytest
+
+from gatewaysim.cli import COMMANDS, main
+from gatewaysim.config.load import load_settings
+from gatewaysim.gateway.banner import describe_methods
+from gatewaysim.testing import RecordingBackend, request_from
+
+REPO = Path(__file__).resolve().parents[2]
+
+OPEN = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}],
+}
+
+
+def test_commands_table() -> None:
+    assert "serve" in COMMANDS
+    assert all(command.help for command in COMMANDS.values())
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == "gatewaysim 0.1.0"
+
+
+def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == 2
+    assert "serve" in capsys.readouterr().err
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--port", "eighty"]) == 2
+    assert "invalid int value" in capsys.readouterr().err
+
+
+def test_missing_config_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert main(["serve", "--config", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"gatewaysim: config `{missing}`: cannot read the file: No such file or directory\n"
+
+
+def test_every_config_problem_one_line_each(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "g.yaml"
+    config.write_text("port: x\napi: {region: Mars, colour: red}\n")
+    assert main(["serve", "--config", str(config), "--account", "12"]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 4
+    assert all(line.startswith(f"gatewaysim: config `{config}`: ") for line in lines)
+    assert any("--account: must be a 12-digit account id" in line for line in lines)
+    assert "Traceback" not in "".join(lines)
+
+
+def test_bad_policy_file_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "x"}]}')
+    assert main(["serve", "--policy", str(policy)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gatewaysim: policy `{policy}`: Statement[0]")
+    assert "Traceback" not in err
+
+
+def test_port_in_use_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--backend", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"gatewaysim: cannot listen on 127.0.0.1:{port}: ")
+    assert len(err.splitlines()) == 1
+
+
+async def _start(*args: str) -> tuple[asyncio.subprocess.Process, str, list[str]]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gatewaysim",
+        "serve",
+        "--port",
+        "0",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    banner: list[str] = []
+    while not banner or not banner[-1].lstrip().startswith("health:"):
+        line = await asyncio.wait_for(process.stdout.readline(), 20)
+        assert line, "the gateway exited before printing its banner"
+        banner.append(line.decode().rstrip())
+    match = re.search(r"listening on (http://\S+)", banner[0])
+    assert match is not None, banner
+    return process, match.group(1), banner
+
+
+async def test_serve_embedded_default_prints_what_it_enforces() -> None:
+    process, url, banner = await _start()
+    try:
+        text = "\n".join(banner)
+        assert "resource policy: embedded default (corporate network)" in text
+        assert "IpAddress aws:SourceIp in 203.0.113.0/24, 198.51.100.0/24, 192.0.2.0/24" in text
+        assert "backend: built-in demo backend http://127.0.0.1:" in text
+        assert f"invoke url: {url}/prod/" in text
+        assert "    methods: every path and method -> NONE" in banner
+        denied = await request_from(url + "/prod/hr-systems")
+        assert denied.status == 403
+        assert denied.json()["Message"].startswith("User: anonymous is not authorized")
+        health = await request_from(url + "/_gatewaysim/health")
+        assert health.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    assert process.returncode == 0
+    record = json.loads(err.decode().splitlines()[0])  # the access log, on stderr
+    assert (record["decision"], record["status"], record["path"]) == ("ImplicitDeny", 403, "/prod/hr-systems")
+
+
+async def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
+    policy = tmp_path / "open.json"
+    policy.write_text(json.dumps(OPEN))
+    log = tmp_path / "access.log"
+    async with RecordingBackend(delay=0.5) as slow:
+        process, url, _ = await _start(
+            "--policy", str(policy), "--backend", slow.url, "--log-format", "text", "--log-file", str(log)
+        )
+        pending = asyncio.ensure_future(request_from(url + "/prod/slow"))
+        while not slow.seen:
+            await asyncio.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        reply = await pending
+        await asyncio.wait_for(process.communicate(), 20)
+    assert reply.status == 200 and reply.json()["path"] == "/slow"
+    assert process.returncode == 0
+    assert '"GET /prod/slow" 200 ' in log.read_text()
+
+
+async def test_malformed_request_logs_one_line_no_traceback(tmp_path: Path) -> None:
+    process, url, _ = await _start("--backend", "demo")
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /prod/a b HTTP/1.1\r\nHost: gw\r\n\r\n")
+        answer = await asyncio.wait_for(reader.read(), 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.") and b" 400 " in answer.split(b"\r\n")[0]
+        assert (await request_from(url + "/prod/ok")).status == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 20)
+    text = err.decode()
+    assert "Traceback" not in text
+    line = (
+        "gatewaysim: gatewaysim.gateway.runner: 400 for a request that could not be parsed (BadStatusLine)"
+        " from 127.0.0.1"
+    )
+    assert line + "\n" in text
+
+
+def test_banner_lists_each_method_and_its_authorization() -> None:
+    auth = load_settings(REPO / "config" / "auth-example.yaml").apis[0].auth
+    lines = describe_methods(auth)
+    assert lines[0] == "methods:" and lines[-1] == "  any other -> 403 Missing Authentication Token"
+    assert "  GET /public -> NONE" in lines
+    assert "  PUT /pets/{petId} -> CUSTOM (tenants)" in lines
+    assert "  ANY /admin/{proxy+} -> AWS_IAM" in lines
+    assert "  GET /orders -> COGNITO_USER_POOLS (pool), scopes orders/read" in lines

@@ -1,0 +1,150 @@
+"""The decision log: every decision with its explanation, in a bounded ring and a JSON-lines file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatewaysim.gateway.decision_events import EVENT_VERSION
+from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
+from tests.live_support import policy, statement
+
+API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
+EVE = "arn:aws:iam::999999999999:user/eve"
+POLICY = policy(
+    statement(resource="execute-api:/prod/GET/*"),
+    statement("Deny", Sid="NoEve", Principal={"AWS": "arn:aws:iam::999999999999:root"}),
+)
+
+
+async def _decisions(gw: GatewayServer, query: str = "") -> Any:
+    reply = await request_from(gw.url + "/_gatewaysim/decisions" + query)
+    assert reply.status == 200, reply.body
+    return reply.json()
+
+
+async def _traffic(gw: GatewayServer) -> list[str]:
+    """Allow, ImplicitDeny, ExplicitDeny and an unrouted request; their request ids."""
+    replies = [
+        await request_from(gw.url + "/prod/pets"),
+        await request_from(gw.url + "/prod/pets", method="POST"),
+        await request_from(gw.url + "/prod/pets", headers={"X-Gatewaysim-Principal": EVE}),
+        await request_from(gw.url + "/nostage/pets"),
+    ]
+    assert [r.status for r in replies] == [200, 403, 403, 403]
+    return [r.headers["x-amzn-RequestId"] for r in replies]
+
+
+async def test_every_decision_is_logged_newest_first(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        ids = await _traffic(gw)
+        body = await _decisions(gw)
+    events = body["events"]
+    assert body["version"] == EVENT_VERSION
+    assert [e["requestId"] for e in events] == ids[2::-1]  # the unrouted request made no decision
+    assert [e["outcome"] for e in events] == ["ExplicitDeny", "ImplicitDeny", "Allow"]
+    assert [e["allowed"] for e in events] == [False, False, True]
+    assert [e["status"] for e in events] == [403, 403, 200]
+
+
+async def test_event_shape(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        ids = await _traffic(gw)
+        (event,) = (await _decisions(gw, f"?request_id={ids[2]}"))["events"]
+    assert event["version"] == 1
+    assert event["eventTime"].endswith("Z") and len(event["eventTime"]) == len("2026-11-29T12:00:00.123Z")
+    assert (event["apiId"], event["stage"], event["httpMethod"], event["path"]) == (
+        "abcdef1234",
+        "prod",
+        "GET",
+        "/prod/pets",
+    )
+    assert event["resourceArn"] == f"{API}/prod/GET/pets"
+    assert (event["caller"], event["sourceIp"]) == (EVE, "127.0.0.1")
+    assert event["requestContext"]["aws:sourceip"] == ["127.0.0.1"]
+    assert event["requestContext"]["aws:principalaccount"] == ["999999999999"]
+    decision = event["policy"]
+    assert decision["decision"] == "ExplicitDeny"
+    assert decision["deciding"] == [{"index": 1, "sid": "NoEve", "effect": "Deny"}]
+    assert [s["applies"] for s in decision["statements"]] == [True, True]
+    assert event["verdict"].endswith("-> ExplicitDeny")
+    assert event["authorizer"]["column"] == "neither"  # auth NONE: no authorizer's say, the header's caller
+
+
+async def test_the_trace_names_what_failed(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        ids = await _traffic(gw)
+        (event,) = (await _decisions(gw, f"?request_id={ids[1]}"))["events"]
+    first, second = event["policy"]["statements"]
+    assert (first["applies"], first["failed"]) == (False, "Resource")
+    assert (second["applies"], second["failed"]) == (False, "Principal")
+
+
+@pytest.mark.parametrize(
+    ("query", "outcomes"),
+    [
+        ("?outcome=Allow", ["Allow"]),
+        ("?outcome=Deny", ["ExplicitDeny", "ImplicitDeny"]),
+        ("?outcome=ImplicitDeny", ["ImplicitDeny"]),
+        ("?allowed=false", ["ExplicitDeny", "ImplicitDeny"]),
+        ("?allowed=true", ["Allow"]),
+        ("?limit=2", ["ExplicitDeny", "ImplicitDeny"]),
+        ("?outcome=Deny&limit=1", ["ExplicitDeny"]),
+        ("?api=abcdef1234&outcome=Allow", ["Allow"]),
+        ("?api=other", []),
+        ("?outcome=NoPolicy", []),
+    ],
+)
+async def test_filters(backend: RecordingBackend, query: str, outcomes: list[str]) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        await _traffic(gw)
+        events = (await _decisions(gw, query))["events"]
+    assert [e["outcome"] for e in events] == outcomes
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?limit=0", "`limit` must be a number from 1 to 1000, got `0`"),
+        ("?limit=x", "`limit` must be a number from 1 to 1000, got `x`"),
+        ("?outcome=allow", "`outcome` must be one of Allow, ExplicitDeny, ImplicitDeny, NoPolicy, Deny, got `allow`"),
+        ("?allowed=yes", "`allowed` must be true or false, got `yes`"),
+        ("?colour=red", "unknown parameter `colour` (expected limit, api, outcome, request_id, allowed)"),
+    ],
+)
+async def test_bad_queries(backend: RecordingBackend, query: str, message: str) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        reply = await request_from(gw.url + "/_gatewaysim/decisions" + query)
+    assert (reply.status, reply.json()["message"]) == (400, message)
+
+
+async def test_no_policy_is_an_event_too(backend: RecordingBackend) -> None:
+    async with GatewayServer(backend=backend.url) as gw:
+        await request_from(gw.url + "/prod/x")
+        (event,) = (await _decisions(gw, "?outcome=NoPolicy"))["events"]
+    assert (event["outcome"], event["policy"], event["allowed"]) == ("NoPolicy", None, True)
+
+
+async def test_the_ring_is_bounded(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url, log={"decisions_ring": 3}) as gw:
+        ids = [(await request_from(gw.url + f"/prod/{i}")).headers["x-amzn-RequestId"] for i in range(5)]
+        events = (await _decisions(gw, "?limit=3"))["events"]
+        too_many = await request_from(gw.url + "/_gatewaysim/decisions?limit=4")
+    assert [e["requestId"] for e in events] == ids[:1:-1]
+    assert len(gw.gateway.decisions) == 3
+    assert too_many.status == 400
+
+
+async def test_decisions_file_holds_every_event_as_json_lines(backend: RecordingBackend, tmp_path: Path) -> None:
+    file = tmp_path / "decisions.jsonl"
+    async with GatewayServer(policy=POLICY, backend=backend.url, log={"decisions_file": str(file)}) as gw:
+        await _traffic(gw)
+        served = (await _decisions(gw))["events"]
+    lines = file.read_text().splitlines()
+    assert len(lines) == 3
+    written = [json.loads(line) for line in lines]
+    assert written == served[::-1]  # the same events, oldest first
+    assert all(event["version"] == 1 for event in written)
