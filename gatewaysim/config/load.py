@@ -11,6 +11,8 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
       account: "123456789012"
       region: us-east-1
       stages: [prod]
+      stage_variables: {prod: {backendHost: api.example.com}}   # per stage (stage_variables.py)
+      url_style: stage                 # `/{stage}/{path}` as AWS; `bare`: `/{path}` (one stage, as sam local)
       policy: default-policy.json      # relative to this file; a mapping inline; null = none
       backend: http://127.0.0.1:9000   # or `demo` (the built-in echo backend)
     identity: {trusted_proxies: [10.0.0.0/8]}
@@ -44,6 +46,7 @@ from gatewaysim.config.auth import AUTH_FIELDS, AUTH_KEYS, AuthSettings, parse_a
 from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
+from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.errors import ConfigError, PolicyError, Problem
 from gatewaysim.policy import CompiledPolicy, compile_policy
 
@@ -95,6 +98,8 @@ class ApiSettings:
     region: str = "us-east-1"
     partition: str = "aws"
     stages: tuple[str, ...] = ("prod",)
+    stage_variables: StageVariables = field(default_factory=dict)  # stage -> name -> value
+    url_style: str = "stage"  # `stage`: /{stage}/{path} (AWS); `bare`: /{path}, the one stage implied
     policy: CompiledPolicy | None = None  # None: no resource policy (open, auth NONE)
     policy_source: str | None = None
     policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # as given
@@ -107,6 +112,13 @@ class ApiSettings:
     def arn(self) -> str:
         """``arn:aws:execute-api:{region}:{account}:{api-id}``."""
         return api_arn(self.region, self.account, self.api_id, self.partition)
+
+    def variables(self, stage: str) -> Mapping[str, str]:
+        """The stage variables of ``stage`` (empty when it has none)."""
+        return self.stage_variables.get(stage, _NO_VARIABLES)
+
+
+_NO_VARIABLES: Final[Mapping[str, str]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +178,8 @@ _API_FIELDS: Final[f.Table] = {
     "region": f.region,
     "partition": f.partition,
     "stages": f.stages,
+    "stage_variables": stage_variables_section,
+    "url_style": f.choice("stage", "bare"),
     "policy": f.policy_ref,
     "backend": f.backend,
     "strip_stage": f.boolean,
@@ -303,11 +317,23 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     if auth_raw:
         kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
         api = ApiSettings(**kwargs)
+    _check_stages(checker, path, api)
     if policy_ref is f.ABSENT and "backend" in given:
         return api  # a backend but no policy: open, as on AWS
     where = checker.origins.get(f"{path}.policy")
     policy, label, document = _load_policy(checker, f"{path}.policy", policy_ref, api.arn, base_dir, where is not None)
     return ApiSettings(**{**kwargs, "policy": policy, "policy_source": label, "policy_document": document})
+
+
+def _check_stages(checker: Checker, path: str, api: ApiSettings) -> None:
+    """Stage variables name served stages; ``url_style: bare`` serves exactly one stage."""
+    for stage in api.stage_variables:
+        if stage not in api.stages:
+            served = ", ".join(f"`{s}`" for s in api.stages)
+            checker.add(f"{path}.stage_variables.{stage}", f"`{stage}` is not a stage of this api (stages: {served})")
+    if api.url_style == "bare" and len(api.stages) != 1:
+        served = ", ".join(f"`{s}`" for s in api.stages)
+        checker.add(f"{path}.url_style", f"`bare` serves one stage; choose one in `stages` (now {served})")
 
 
 def _load_policy(

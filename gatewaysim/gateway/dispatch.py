@@ -66,6 +66,7 @@ class Selected(Generic[T]):
 
     api: T
     raw_target: str  # `/{stage}/{path}?{query}`: what `paths.parse_target` then judges
+    prefixed: bool = False  # the `/restapis/{id}/{stage}/_user_request_/` form: the stage is always named
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +130,7 @@ def select_api(apis: Mapping[str, T], host: str, raw_target: str) -> Selected[T]
         if by_host is not None and by_host is not api:
             # SECURITY: two selectors that disagree are refused, never resolved either way
             return Rejected(f"host `{host}` names api `{by_host.settings.api_id}` but the path names `{prefix.api_id}`")
-        return Selected(api, prefix.raw_target)
+        return Selected(api, prefix.raw_target, prefixed=True)
     if by_host is not None:
         return Selected(by_host, raw_target)
     if len(apis) == 1:

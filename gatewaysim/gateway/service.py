@@ -97,15 +97,27 @@ FORWARD_ERRORS: Final = (
 )
 
 
-def route(method: str, raw_target: str, api: ApiSettings) -> Target | Rejected:
-    """The normalised target of ``method raw_target`` (any API prefix already stripped) on ``api``."""
+def route(method: str, raw_target: str, api: ApiSettings, *, prefixed: bool = False) -> Target | Rejected:
+    """The normalised target of ``method raw_target`` (any API prefix already stripped) on ``api``.
+
+    With ``url_style: bare`` the one stage is implied (``/pets`` is ``/prod/pets``), unless the
+    ``/restapis/`` prefix named it (``prefixed``); the method ARN still carries the stage.
+    """
     bad_method = check_method(method)
     if bad_method is not None:
         return bad_method
+    if api.url_style == "bare" and not prefixed and raw_target.startswith("/"):
+        raw_target = f"/{api.stages[0]}{raw_target}"  # SECURITY: only an origin-form path gets the stage
     target = parse_target(raw_target)  # SECURITY: the raw target; request.path is already decoded
     if isinstance(target, Target) and target.stage not in api.stages:
-        return Rejected(f"unknown stage `{target.stage}`")
+        return Rejected(_no_stage(target, api.stages))
     return target
+
+
+def _no_stage(target: Target, stages: tuple[str, ...]) -> str:
+    """The log line for a first segment that is not a stage, with the path it was probably meant as."""
+    path = target.full_path if target.path != "/" else f"/{target.stage}"
+    return f"no stage '{target.stage}' (stages: {', '.join(stages)}); did you mean /{stages[0]}{path}?"
 
 
 MAX_METHOD_ARN_BYTES: Final = 1600
@@ -306,7 +318,7 @@ class Gateway:
         if isinstance(selected, Rejected):
             return Unlocated(selected.reason)
         api = selected.api
-        target = route(method, selected.raw_target, api.settings)
+        target = route(method, selected.raw_target, api.settings, prefixed=selected.prefixed)
         if isinstance(target, Rejected):
             return Unlocated(target.reason, api.settings.api_id)
         return Located(api, target, api.settings.auth.match(method, target.path))

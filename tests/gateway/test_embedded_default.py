@@ -13,9 +13,10 @@ import pytest
 
 
 @pytest.fixture
-def default_gateway() -> Iterator[str]:
+def default_gateway(request: pytest.FixtureRequest) -> Iterator[str]:
+    extra = list(getattr(request, "param", []))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gatewaysim", "serve", "--port", "0"],
+        [sys.executable, "-m", "gatewaysim", "serve", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -53,3 +54,22 @@ def test_curl_walkthrough_of_the_embedded_default(default_gateway: str) -> None:
     assert body["path"] == "/hr-systems" and body["method"] == "GET"
     status, _ = get(f"{default_gateway}/prod/hr-systems", **{"X-Forwarded-For": "198.18.0.1"})
     assert status == 403
+
+
+@pytest.mark.parametrize(
+    ("default_gateway", "arn"),
+    [
+        (["--api-id", "myapi12345"], "arn:aws:execute-api:us-east-1:********9012:myapi12345"),
+        (
+            ["--account", "210987654321", "--region", "eu-west-1"],
+            "arn:aws:execute-api:eu-west-1:********4321:abcdef1234",
+        ),
+    ],
+    indirect=["default_gateway"],
+)
+def test_the_embedded_default_follows_the_api_settings(default_gateway: str, arn: str) -> None:
+    """The default policy names `execute-api:/*`: another api id, account or region changes the API, not the answer."""
+    status, body = get(f"{default_gateway}/prod/hr-systems", **{"X-Forwarded-For": "203.0.113.10"})
+    assert status == 200 and body["path"] == "/hr-systems"
+    status, body = get(f"{default_gateway}/prod/hr-systems", **{"X-Forwarded-For": "198.18.0.1"})
+    assert status == 403 and body["Message"].endswith(f"{arn}/prod/GET/hr-systems")

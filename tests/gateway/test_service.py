@@ -101,7 +101,7 @@ async def test_unknown_stage_is_missing_authentication_token(backend: RecordingB
     assert reply.headers["Content-Type"] == "application/json"
     assert "x-amzn-RequestId" in reply.headers and "x-amz-apigw-id" in reply.headers
     assert backend.seen == []
-    assert gw.records[0]["errorMessage"] == "unknown stage `staging`"
+    assert gw.records[0]["errorMessage"] == "no stage 'staging' (stages: prod); did you mean /prod/staging/pets?"
 
 
 async def test_health(backend: RecordingBackend) -> None:

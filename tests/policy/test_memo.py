@@ -12,7 +12,7 @@ from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.policy.compile import MEMO_SIZE
 from gatewaysim.policy.evaluate import evaluate_compiled
 
-SEED = Path(__file__).resolve().parents[2] / "config" / "default-policy.json"
+SEED = Path(__file__).resolve().parents[2] / "config" / "examples" / "corporate-network.json"
 API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
 PIECES = ["prod", "GET", "POST", "a", "*", "/", "${aws:username}", "${aws:sourcevpc, 'none'}"]
 CONDITIONS: list[dict[str, Any]] = [

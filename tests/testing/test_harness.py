@@ -68,7 +68,7 @@ async def test_refused_before_the_policy_is_explained(backend: RecordingBackend)
         f"  request id: {reply.request_id}; api: abcdef1234",
         "  caller: None; source ip: 127.0.0.1",
         "  resource: None",
-        "  refused before any policy: unknown stage `staging`",
+        "  refused before any policy: no stage 'staging' (stages: prod); did you mean /prod/staging/pets?",
     ]
     assert_denied(reply, status=403)
 

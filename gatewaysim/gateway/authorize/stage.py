@@ -127,6 +127,7 @@ def authorizer_request(
         headers=request.headers,
         query=request.rel_url.query,
         stage=ctx.stage,
+        stage_variables=api.variables(ctx.stage),
         source_ip=ctx.source_ip,
         user_agent=request.headers.get("User-Agent", ""),
         api_id=api.api_id,
