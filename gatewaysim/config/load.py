@@ -31,6 +31,7 @@ policy (auth type NONE) as allowing every caller.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -43,11 +44,17 @@ from gatewaysim.arn import api_arn
 from gatewaysim.config import fields as f
 from gatewaysim.config import live
 from gatewaysim.config.auth import AUTH_FIELDS, AUTH_KEYS, AuthSettings, parse_auth
+from gatewaysim.config.door import keys as door_keys
+from gatewaysim.config.door.keys import ApiKey, UsagePlan
+from gatewaysim.config.door.references import reference_findings
+from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door
+from gatewaysim.config.door.throttle import Throttle, throttle
 from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.errors import ConfigError, PolicyError, Problem
+from gatewaysim.lint.findings import ERROR, Finding
 from gatewaysim.policy import CompiledPolicy, compile_policy
 
 __all__ = [
@@ -107,6 +114,7 @@ class ApiSettings:
     strip_stage: bool = True
     forward: ForwardSettings = field(default_factory=ForwardSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)  # routes, authorizers, flow (auth_config.py)
+    door: DoorSettings = field(default_factory=DoorSettings)  # keys, throttling, validation, ... (config.door)
 
     @property
     def arn(self) -> str:
@@ -134,6 +142,10 @@ class Settings:
     admin: AdminSettings = field(default_factory=AdminSettings)
     reload: ReloadSettings = field(default_factory=ReloadSettings)
     source: str | None = None
+    api_keys: tuple[ApiKey, ...] = ()  # account-level, shared by the APIs (config.door.keys)
+    usage_plans: tuple[UsagePlan, ...] = ()
+    account_throttling: Throttle | None = None  # AWS: 10,000 rps, burst 5,000 per account and region; off here
+    findings: tuple[Finding, ...] = ()  # what names something undeclared, and other traps (config.door.references)
 
 
 # override name -> (config path in the single-API form, flag that sets it)
@@ -185,6 +197,7 @@ _API_FIELDS: Final[f.Table] = {
     "strip_stage": f.boolean,
     "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
     **AUTH_FIELDS,  # routes, authorizers, openapi, flow ...: checked together by auth_config.parse_auth
+    **DOOR_FIELDS,  # api keys, throttling, gateway responses, validation, cors: config.door.settings.parse_door
 }
 _API_ATTRS: Final = {"id": "api_id"}
 _TOP_FIELDS: Final[f.Table] = {
@@ -197,6 +210,9 @@ _TOP_FIELDS: Final[f.Table] = {
     "reload": live.reload_section,
     "api": lambda c, path, raw: raw,  # parsed below, once the file's directory is known
     "apis": lambda c, path, raw: raw,
+    "api_keys": door_keys.api_keys,
+    "usage_plans": door_keys.usage_plans,
+    "account_throttling": throttle,
 }
 
 
@@ -205,10 +221,17 @@ def default_policy_text() -> str:
     return (resources.files("gatewaysim") / "data" / "default-policy.json").read_text(encoding="utf-8")
 
 
-def load_settings(path: str | Path | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Read the YAML config at ``path`` (if any), apply ``overrides`` (flags), validate everything."""
+def load_settings(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *, strict: bool = True
+) -> Settings:
+    """Read the YAML config at ``path`` (if any), apply ``overrides`` (flags), validate everything.
+
+    ``strict`` (serving): a reference to something undeclared (a plan's unknown stage, an unknown
+    key or model) is a config error, as AWS refuses to deploy it; otherwise (``check``) it is kept
+    in ``Settings.findings``.
+    """
     if path is None:
-        return build_settings({}, overrides=overrides)
+        return build_settings({}, overrides=overrides, strict=strict)
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8")
@@ -221,7 +244,9 @@ def load_settings(path: str | Path | None = None, overrides: Mapping[str, Any] |
         where = f"line {mark.line + 1}: " if mark is not None else ""
         problem = getattr(exc, "problem", None) or "syntax error"
         raise ConfigError([Problem("", f"not valid YAML: {where}{problem}")], str(file)) from exc
-    return build_settings({} if raw is None else raw, source=str(file), base_dir=file.parent, overrides=overrides)
+    return build_settings(
+        {} if raw is None else raw, source=str(file), base_dir=file.parent, overrides=overrides, strict=strict
+    )
 
 
 def build_settings(
@@ -230,6 +255,7 @@ def build_settings(
     source: str | None = None,
     base_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    strict: bool = True,
 ) -> Settings:
     """Validate a config mapping plus overrides (flag names from ``FLAGS`` or any config key)."""
     checker = Checker()
@@ -242,7 +268,13 @@ def build_settings(
     apis = _parse_apis(checker, top, base_dir or Path.cwd())
     settings = Settings(apis=apis, source=source, **{k: v for k, v in top.items() if k not in ("api", "apis")})
     _raise_problems(checker, source)
-    return settings
+    findings = tuple(reference_findings(settings, "apis" if "apis" in top else "api"))
+    if strict:
+        for finding in findings:
+            if finding.severity == ERROR:
+                checker.add(finding.path, finding.message)
+        _raise_problems(checker, source)
+    return dataclasses.replace(settings, findings=findings)
 
 
 def _overlay(checker: Checker, doc: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -309,6 +341,7 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     fields = checker.section(path, given, _API_FIELDS)
     policy_ref = fields.pop("policy", f.ABSENT if "policy" not in given else None)
     auth_raw: dict[str, Any] = {key: fields.pop(key) for key in AUTH_KEYS if key in fields}
+    door_raw: dict[str, Any] = {key: fields.pop(key) for key in DOOR_KEYS if key in fields}
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
     try:
         api = ApiSettings(**kwargs)
@@ -316,6 +349,9 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
         return None
     if auth_raw:
         kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
+    if door_raw:
+        kwargs["door"] = parse_door(checker, path, door_raw, api.stages)
+    if auth_raw or door_raw:
         api = ApiSettings(**kwargs)
     _check_stages(checker, path, api)
     if policy_ref is f.ABSENT and "backend" in given:

@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gatewaysim.authorizers.base import AuthType
+from gatewaysim.config.door.throttle import Throttle, throttle
+from gatewaysim.config.door.validation import request_models, request_parameters
+from gatewaysim.config.fields import INVALID, Checker
 from gatewaysim.errors import ConfigError, Problem
 
 __all__ = ["ANY", "HTTP_METHODS", "Route", "RouteMatch", "RouteTable", "parse_template"]
@@ -36,13 +39,24 @@ _NEEDS_AUTHORIZER = frozenset({AuthType.CUSTOM, AuthType.COGNITO_USER_POOLS})
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """One method on one resource."""
+    """One method on one resource.
+
+    The door fields (``gatewaysim.config.door``): ``api_key_required`` None takes the API's
+    default; ``request_validator`` None the API's default validator; ``request_parameters`` are
+    ``(method.request.querystring.q, required)`` pairs; ``request_models`` ``(content type, model)``
+    pairs; ``throttle`` the method's own stage throttle in every stage.
+    """
 
     resource: str
     method: str = ANY
     authorization_type: AuthType = AuthType.NONE
     authorizer: str | None = None
     authorization_scopes: tuple[str, ...] = ()
+    api_key_required: bool | None = None
+    request_validator: str | None = None
+    request_parameters: tuple[tuple[str, bool], ...] = ()
+    request_models: tuple[tuple[str, str], ...] = ()
+    throttle: Throttle | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +237,7 @@ def _routes_from_item(item: Mapping[str, Any]) -> list[Route]:
         "authorizationType",
         "authorizer",
         "authorizationScopes",
+        *_DOOR_ITEM_KEYS,
     }
     if unknown:
         raise ValueError(f"unknown key `{sorted(unknown)[0]}`")
@@ -232,7 +247,39 @@ def _routes_from_item(item: Mapping[str, Any]) -> list[Route]:
     parse_template(resource)
     methods = _methods(item.get("methods", item.get("method", ANY)))
     auth_type, authorizer, scopes = _authorization(item)
-    return [Route(resource, m, auth_type, authorizer, scopes) for m in methods]
+    door = _door(item)
+    return [Route(resource, m, auth_type, authorizer, scopes, **door) for m in methods]
+
+
+_DOOR_ITEM_KEYS = ("apiKeyRequired", "requestValidator", "requestParameters", "requestModels", "throttling")
+
+
+def _door(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The route item's door keys as ``Route`` fields (gatewaysim.config.door)."""
+    out: dict[str, Any] = {}
+    if "apiKeyRequired" in item:
+        if not isinstance(item["apiKeyRequired"], bool):
+            raise ValueError(f"`apiKeyRequired` must be true or false, got `{item['apiKeyRequired']}`")
+        out["api_key_required"] = item["apiKeyRequired"]
+    if "requestValidator" in item:
+        if not isinstance(item["requestValidator"], str) or not item["requestValidator"]:
+            raise ValueError(f"`requestValidator` must be a validator name, got `{item['requestValidator']}`")
+        out["request_validator"] = item["requestValidator"]
+    if "requestParameters" in item:
+        out["request_parameters"] = request_parameters(item["requestParameters"])
+    if "requestModels" in item:
+        out["request_models"] = request_models(item["requestModels"])
+    if "throttling" in item:
+        out["throttle"] = _route_throttle(item["throttling"])
+    return out
+
+
+def _route_throttle(raw: Any) -> Throttle:
+    checker = Checker()
+    found = throttle(checker, "throttling", raw)
+    if found is INVALID or not isinstance(found, Throttle):
+        raise ValueError(checker.problems[0].render() if checker.problems else "`throttling` is not valid")
+    return found
 
 
 def _methods(raw: Any) -> list[str]:
