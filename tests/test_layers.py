@@ -24,6 +24,7 @@ LAYERS: Final[Mapping[str, int]] = {
     "ids": 0,
     "arn": 0,
     "header_rules": 0,
+    "suggest": 0,  # "did you mean": difflib over known names
     "examples": 0,  # the echo backend and example authorizer service: aiohttp only
     "policy": 1,  # the IAM policy language, pure
     "context": 2,  # RequestContext: ids + a policy Request

@@ -24,8 +24,9 @@ from gatewaysim.cli import test as scenario_cli
 from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
 from gatewaysim.gateway.service import serve
+from gatewaysim.suggest import did_you_mean
 
-__all__ = ["COMMANDS", "Command", "main"]
+__all__ = ["COMMANDS", "Command", "build_parser", "main", "unknown_command"]
 
 ERROR_EXIT: Final = 2
 
@@ -134,11 +135,14 @@ COMMANDS: Final[dict[str, Command]] = {
     "simulate": Command("evaluate requests against a policy, no server", simulate.add_arguments, simulate.run),
     "check": Command("lint resource policies against their API", check_cli.add_arguments, check_cli.run),
     "test": Command("check scenario files against a policy or a gateway", scenario_cli.add_arguments, scenario_cli.run),
-    "policy": Command("get, put or delete a gateway's resource policy", policy_cli.add_arguments, policy_cli.run),
+    "policy": Command(
+        "get, put, delete or list a gateway's resource policies", policy_cli.add_arguments, policy_cli.run
+    ),
 }
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The ``gatewaysim`` argument parser: one sub-parser a row of ``COMMANDS``."""
     parser = argparse.ArgumentParser(prog="gatewaysim", description="A local emulator of AWS API Gateway's front door.")
     parser.add_argument("--version", action="version", version=f"gatewaysim {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -148,9 +152,44 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _verbs(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """A parser's sub-commands by name (empty when it has none)."""
+    for action in parser._actions:  # argparse keeps its sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def unknown_command(parser: argparse.ArgumentParser, argv: Sequence[str]) -> str | None:
+    """``unknown command `simulat` (did you mean `simulate`?)`` for a misspelt (sub-)command, else None.
+
+    Walks the words that name commands (``policy get``): every option before them takes no value.
+    """
+    said: list[str] = []
+    for word in argv:
+        verbs = _verbs(parser)
+        if not verbs:
+            return None
+        if word.startswith("-"):
+            if word in ("-h", "--help", "--version"):
+                return None
+            continue
+        if word not in verbs:
+            hint = did_you_mean(word, verbs) or f" (commands: {', '.join(verbs)})"
+            return f"unknown command `{' '.join([*said, word])}`{hint}"
+        said.append(word)
+        parser = verbs[word]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    parser = _parser()
+    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    unknown = unknown_command(parser, argv)
+    if unknown is not None:
+        print(f"gatewaysim: {unknown}", file=sys.stderr)
+        return ERROR_EXIT
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version or a usage error (already printed)

@@ -17,6 +17,7 @@ from yarl import URL
 
 from gatewaysim.errors import PolicyError, Problem
 from gatewaysim.header_rules import REQUEST_DROPPED
+from gatewaysim.suggest import did_you_mean
 
 __all__ = [
     "ABSENT",
@@ -98,7 +99,8 @@ class Checker:
             where = f"{path}.{key}" if path else str(key)
             parser = table.get(key) if isinstance(key, str) else None
             if parser is None:
-                self.add(where, f"unknown key `{key}` (expected one of: {', '.join(table)})")
+                hint = did_you_mean(str(key), table) or f" (expected one of: {', '.join(table)})"
+                self.add(where, f"unknown key `{key}`{hint}")
                 continue
             parsed = parser(self, where, value)
             if parsed is not INVALID:

@@ -56,6 +56,7 @@ from gatewaysim.config.stage_variables import StageVariables, stage_variables_se
 from gatewaysim.errors import ConfigError, PolicyError, Problem
 from gatewaysim.lint.findings import ERROR, Finding
 from gatewaysim.policy import CompiledPolicy, compile_policy
+from gatewaysim.suggest import did_you_mean
 
 __all__ = [
     "DEFAULT_POLICY_SOURCE",
@@ -284,7 +285,7 @@ def _overlay(checker: Checker, doc: dict[str, Any], overrides: Mapping[str, Any]
             continue
         path, flag = FLAGS.get(name, (_override_path(name), name))
         if not path:
-            checker.add(name, f"unknown setting `{name}`")
+            checker.add(name, f"unknown setting `{name}`{did_you_mean(name, [*FLAGS, *_TOP_FIELDS, *_API_FIELDS])}")
             continue
         parent, _, key = path.rpartition(".")
         if parent == "api" and "apis" in doc:

@@ -30,6 +30,7 @@ import contextlib
 import functools
 import logging
 import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import IO, Final
@@ -62,7 +63,7 @@ from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.gateway.gc_settings import tune_for_serving
-from gatewaysim.gateway.identity import IdentityResolver
+from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
@@ -381,13 +382,28 @@ async def serve(
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
+    received: list[str] = []
+
+    def on_signal(sig: signal.Signals) -> None:
+        received.append(sig.name)
+        stop.set()
+
     try:
         for sig in signals:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         out.write(banner(gateway.settings, gateway.apis, server.url) + "\n")
         out.flush()
         await stop.wait()
     finally:
         for sig in signals:
             loop.remove_signal_handler(sig)
+        why = received[0] if received else "stopping"
+        _say(out, f"{why}: draining in-flight requests (up to {settings.shutdown_timeout_s:g} s)")
         await server.close()
+        _say(out, f"stopped at {iso_second(int(time.time()))}")
+
+
+def _say(out: IO[str], line: str) -> None:
+    """One status line of the running server (banner, draining, stopped) to ``out``."""
+    out.write(f"gatewaysim: {line}\n")
+    out.flush()

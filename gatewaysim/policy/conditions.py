@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from gatewaysim.errors import Problem
 from gatewaysim.policy.operators import FAMILIES, OPERATORS, EvaluationProblem, OperatorSpec, ValueTest
+from gatewaysim.suggest import closest
 
 __all__ = ["CompiledCondition", "ConditionFailure", "ConditionSpec", "compile_condition", "parse_block"]
 
@@ -54,6 +55,21 @@ def split_operator(name: str) -> tuple[str | None, str, bool] | None:
     return qualifier, base, if_exists
 
 
+def _operator_hint(name: str) -> str:
+    """`` (did you mean `X`?)`` for a misspelt operator: its qualifier, base and ``IfExists`` each corrected."""
+    qualifier, _, base = name.rpartition(":")
+    if_exists = base.endswith("IfExists")
+    base = base.removesuffix("IfExists")
+    found = base if base in OPERATORS else closest(base, OPERATORS)
+    if found is None:
+        return ""
+    if qualifier:
+        qualifier = closest(qualifier, ("ForAnyValue", "ForAllValues")) or qualifier
+    suffix = "IfExists" if if_exists and found != "Null" else ""
+    suggestion = f"{qualifier}:{found}{suffix}" if qualifier else f"{found}{suffix}"
+    return f" (did you mean `{suggestion}`?)" if suggestion != name else ""
+
+
 def parse_block(raw: object, path: str, variables: bool, problems: list[Problem]) -> tuple[ConditionSpec, ...]:
     """Parse a Condition block, appending located problems; values are checked by preparing them."""
     if raw is None:
@@ -66,7 +82,7 @@ def parse_block(raw: object, path: str, variables: bool, problems: list[Problem]
         at = f"{path}.{name}"
         parts = split_operator(str(name))
         if parts is None:
-            problems.append(Problem(path, f"unknown operator `{name}`"))
+            problems.append(Problem(path, f"unknown operator `{name}`{_operator_hint(str(name))}"))
             continue
         if not isinstance(keys, Mapping) or not keys:
             problems.append(Problem(at, "must be an object of condition keys and values"))

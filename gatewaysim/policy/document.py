@@ -17,6 +17,7 @@ import yaml
 
 from gatewaysim.errors import PolicyError, Problem
 from gatewaysim.policy import conditions, principals
+from gatewaysim.suggest import did_you_mean
 
 __all__ = ["VERSIONS", "Policy", "Statement", "parse_policy"]
 
@@ -133,7 +134,8 @@ class _Parser:
     def policy(self, raw: Mapping[str, Any], source: str | None) -> Policy:
         for key in raw:
             if key not in _TOP_LEVEL:
-                self.error(str(key), f"unknown element `{key}` (expected Version, Id, Statement)")
+                hint = did_you_mean(str(key), _TOP_LEVEL) or " (expected Version, Id, Statement)"
+                self.error(str(key), f"unknown element `{key}`{hint}")
         version = raw.get("Version", "2008-10-17")
         if version not in VERSIONS:
             self.error("Version", f"`{version}` is not a policy version (use `2012-10-17`)")
@@ -170,7 +172,7 @@ class _Parser:
         before = len(self.problems)
         for key in raw:
             if key not in _STATEMENT_KEYS:
-                self.error(f"{path}.{key}", f"unknown element `{key}`")
+                self.error(f"{path}.{key}", f"unknown element `{key}`{did_you_mean(str(key), _STATEMENT_KEYS)}")
         sid = raw.get("Sid")
         if sid is not None and not isinstance(sid, str):
             self.error(f"{path}.Sid", "must be a string")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatewaysim.errors import Problem
 from gatewaysim.imports.intrinsics import partition_of
+from gatewaysim.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from gatewaysim.policy import Decision
@@ -179,8 +180,8 @@ def parse_request_fields(raw: Any, at: str, problems: list[Problem]) -> dict[str
     for key, value in raw.items():
         entry = REQUEST_FIELDS.get(key)
         if entry is None:
-            known = ", ".join(REQUEST_FIELDS)
-            problems.append(Problem(f"{at}.{key}", f"unknown field `{key}` (expected one of {known})"))
+            hint = did_you_mean(str(key), REQUEST_FIELDS) or f" (expected one of {', '.join(REQUEST_FIELDS)})"
+            problems.append(Problem(f"{at}.{key}", f"unknown field `{key}`{hint}"))
             continue
         if value is None:  # `null` clears a value set in `defaults`
             out[key] = None

@@ -19,7 +19,7 @@ compares. The request fields are listed in ``REQUEST_FIELDS`` (see ``gatewaysim.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from gatewaysim.scenarios.fields import (
     parse_expectation,
     parse_request_fields,
 )
+from gatewaysim.suggest import did_you_mean
 
 if TYPE_CHECKING:
     from gatewaysim.policy import Decision
@@ -132,7 +133,7 @@ def parse_scenarios(raw: Any, *, base_dir: Path, source: str | None = None) -> S
     if not isinstance(raw, Mapping):
         raise ConfigError([Problem("", "a scenario file must be a mapping")], source=source)
     problems.extend(
-        Problem(str(key), f"unknown field `{key}` (expected one of {', '.join(_TOP_FIELDS)})")
+        Problem(str(key), f"unknown field `{key}`{_hint(str(key), _TOP_FIELDS)}")
         for key in raw
         if key not in _TOP_FIELDS
     )
@@ -192,7 +193,7 @@ def _parse_scenario(raw: Any, index: int, defaults: Mapping[str, Any], problems:
         return None
     before = len(problems)
     problems.extend(
-        Problem(f"{at}.{key}", f"unknown field `{key}` (expected one of {', '.join(_SCENARIO_FIELDS)})")
+        Problem(f"{at}.{key}", f"unknown field `{key}`{_hint(str(key), _SCENARIO_FIELDS)}")
         for key in raw
         if key not in _SCENARIO_FIELDS
     )
@@ -296,3 +297,8 @@ def run_scenarios(
             )
         )
     return results
+
+
+def _hint(word: str, known: Sequence[str]) -> str:
+    """`` (did you mean `x`?)``, else the list of known fields."""
+    return did_you_mean(word, known) or f" (expected one of {', '.join(known)})"

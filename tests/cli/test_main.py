@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import re
 import signal
 import socket
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from gatewaysim.cli import COMMANDS, main
+from gatewaysim.cli.main import build_parser
 from gatewaysim.config.load import load_settings
 from gatewaysim.gateway.banner import describe_methods
 from gatewaysim.testing import RecordingBackend, request_from
@@ -141,10 +144,13 @@ async def test_sigterm_drains_in_flight_requests(tmp_path: Path) -> None:
             await asyncio.sleep(0.01)
         process.send_signal(signal.SIGTERM)
         reply = await pending
-        await asyncio.wait_for(process.communicate(), 20)
+        out, _ = await asyncio.wait_for(process.communicate(), 20)
     assert reply.status == 200 and reply.json()["path"] == "/slow"
     assert process.returncode == 0
     assert '"GET /prod/slow" 200 ' in log.read_text()
+    said = out.decode().splitlines()
+    assert said[0].startswith("gatewaysim: SIGTERM: draining in-flight requests (up to 10 s)"), said
+    assert re.fullmatch(r"gatewaysim: stopped at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", said[-1]), said
 
 
 async def test_malformed_request_logs_one_line_no_traceback(tmp_path: Path) -> None:
@@ -177,3 +183,49 @@ def test_banner_lists_each_method_and_its_authorization() -> None:
     assert "  PUT /pets/{petId} -> CUSTOM (tenants)" in lines
     assert "  ANY /admin/{proxy+} -> AWS_IAM" in lines
     assert "  GET /orders -> COGNITO_USER_POOLS (pool), scopes orders/read" in lines
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["simulat", "--policy", "p.json"], "unknown command `simulat` (did you mean `simulate`?)"),
+        (["chek"], "unknown command `chek` (did you mean `check`?)"),
+        (["policy", "lst"], "unknown command `policy lst` (did you mean `list`?)"),
+        (["polcy", "get"], "unknown command `polcy` (did you mean `policy`?)"),
+    ],
+)
+def test_unknown_sub_command_suggests_the_closest(
+    argv: list[str], suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"gatewaysim: {suggestion}" in err, err
+    assert "Traceback" not in err
+
+
+def _sub_commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices) if actions else {}
+
+
+def _helps(parser: argparse.ArgumentParser, prog: str) -> Iterator[tuple[str, argparse.ArgumentParser, str]]:
+    for name, sub in _sub_commands(parser).items():
+        yield f"{prog} {name}", sub, parser.format_help()
+        yield from _helps(sub, f"{prog} {name}")
+
+
+def test_every_help_lists_every_verb() -> None:
+    """A command with verbs names each of them in its own help and in its line of its parent's help."""
+    checked = 0
+    for prog, parser, parent_help in _helps(build_parser(), "gatewaysim"):
+        verbs = _sub_commands(parser)
+        if not verbs:
+            continue
+        own_help = parser.format_help()
+        line = next(text for text in parent_help.splitlines() if text.strip().startswith(prog.split()[-1] + " "))
+        for verb in verbs:
+            assert re.search(rf"\b{verb}\b", own_help), (prog, verb)
+            assert re.search(rf"\b{verb}\b", parser.description or ""), (prog, verb, parser.description)
+            assert re.search(rf"\b{verb}\b", line), (prog, verb, line)
+        checked += 1
+    assert checked >= 1  # `policy` has verbs

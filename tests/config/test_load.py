@@ -297,3 +297,31 @@ def test_stage_names_a_path_cannot_reach_are_refused() -> None:
         "api.stages[2]: `_gatewaysim` is reserved for the gateway's own routes",
     ]
     assert {PREFIX_ROOT, HEALTH_PATH.split("/")[1]} <= set(RESERVED_STAGES)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            {"identity": {"trusted_proxy": ["10.0.0.0/8"]}},
+            "identity.trusted_proxy: unknown key `trusted_proxy` (did you mean `trusted_proxies`?)",
+        ),
+        ({"prot": 8080}, "prot: unknown key `prot` (did you mean `port`?)"),
+        ({"api": {"stage": ["prod"]}}, "api.stage: unknown key `stage` (did you mean `stages`?)"),
+        (
+            {"log": {"decision_file": "d.jsonl"}},
+            "log.decision_file: unknown key `decision_file` (did you mean `decisions_file`?)",
+        ),
+    ],
+)
+def test_unknown_key_suggests_the_closest(raw: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        build_settings(raw)
+    problems = _problems(info.value)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def test_unknown_override_name_suggests_the_closest() -> None:
+    """A fixture keyword (``gatewaysim_gateway(trusted_proxy=...)``) is an override: the same hint."""
+    with pytest.raises(ConfigError, match=r"unknown setting `trusted_proxy` \(did you mean `trusted_proxies`\?\)"):
+        build_settings({}, overrides={"trusted_proxy": ["127.0.0.1/32"]})

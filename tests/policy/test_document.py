@@ -114,7 +114,7 @@ def test_issue_example_is_located() -> None:
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Actions="x")]},
-            ["Statement[0].Actions: unknown element `Actions`"],
+            ["Statement[0].Actions: unknown element `Actions` (did you mean `Action`?)"],
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Action="Invoke")]},
@@ -127,15 +127,18 @@ def test_issue_example_is_located() -> None:
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Condition={"StringEqualz": {"k": "v"}})]},
-            ["Statement[0].Condition: unknown operator `StringEqualz`"],
+            ["Statement[0].Condition: unknown operator `StringEqualz` (did you mean `StringEquals`?)"],
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Condition={"ForSomeValues:StringEquals": {"k": "v"}})]},
-            ["Statement[0].Condition: unknown operator `ForSomeValues:StringEquals`"],
+            [
+                "Statement[0].Condition: unknown operator `ForSomeValues:StringEquals` "
+                "(did you mean `ForAllValues:StringEquals`?)"
+            ],
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Condition={"NullIfExists": {"k": "true"}})]},
-            ["Statement[0].Condition: unknown operator `NullIfExists`"],
+            ["Statement[0].Condition: unknown operator `NullIfExists` (did you mean `Null`?)"],
         ),
         (
             {"Version": "2012-10-17", "Statement": [statement(Condition={"NumericLessThan": {"k": "ten"}})]},
