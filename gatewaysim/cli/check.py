@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
@@ -46,11 +46,12 @@ class _Target:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The check flags."""
-    parser.add_argument("--policy", type=Path, help="policy document (JSON or YAML)")
+    parser.add_argument("files", nargs="*", type=Path, metavar="POLICY", help="policy documents (JSON or YAML)")
+    parser.add_argument("--policy", type=Path, help="a policy document (same as a POLICY argument)")
     parser.add_argument("--config", type=Path, help="a gateway config: lint the policy of each API it declares")
-    parser.add_argument("--api-id", help="the REST API id, e.g. abcdef1234")
-    parser.add_argument("--account", help="the 12-digit account that owns the API")
-    parser.add_argument("--region", help="the API's region, e.g. us-east-1")
+    parser.add_argument("--api-id", help="the REST API id (default: from the policy's ARNs, else abcdef1234)")
+    parser.add_argument("--account", help="the API's 12-digit account (default: the policy's ARNs, else 123456789012)")
+    parser.add_argument("--region", help="the API's region (default: from the policy's ARNs, else us-east-1)")
     parser.add_argument(
         "--stage", action="append", default=[], help="a deployed stage (repeat; none = stage names not checked)"
     )
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
         out.write("".join(f"{code}  {severity:<7}  {summary}\n" for code, severity, summary in codes()))
         return 0
     try:
-        results = list(_reports(args, _methods(args)))
+        results = list(_reports(args, _methods(args), err))
     except ConfigError as exc:
         err.write("".join(f"gatewaysim check: {line}\n" for line in exc.render().splitlines()))
         return 2
@@ -89,10 +90,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     return 0 if all(report.ok for report in reports) else 1
 
 
-def _reports(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Iterator[LintReport | str]:
+def _reports(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: TextIO) -> Iterator[LintReport | str]:
     """A report for each policy; a note (str) for an API without one."""
     try:
-        targets = list(_from_config(args, methods) if args.config is not None else _from_flags(args, methods))
+        targets = list(_from_config(args, methods) if args.config is not None else _from_files(args, methods, err))
     except PolicyError as exc:  # the config compiles its policies: a malformed one stops it
         yield parse_error_report(exc)
         return
@@ -103,20 +104,23 @@ def _reports(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Itera
             yield lint_policy(target.document, api=target.api, methods=target.methods, source_name=target.source)
 
 
-def _from_flags(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Iterator[_Target]:
-    missing = [flag for flag, value in _api_flags(args).items() if not value]
-    if args.policy is None:
-        missing.insert(0, "--policy")
-    if missing:
-        raise ConfigError([Problem(", ".join(missing), "missing (or give --config)")], "command line")
-    api = _checked(
-        "--endpoint-type", ApiContext, args.api_id, args.account, args.region, tuple(args.stage), args.endpoint_type
-    )
-    yield _Target(str(args.policy), _read(args.policy), api, methods)
+def _from_files(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: TextIO) -> Iterator[_Target]:
+    """Each policy file, linted against the API its flags, its ARNs or serve's defaults name (said on ``err``)."""
+    from gatewaysim.config.which_api import choose_api  # the config room: only when there is no config
 
-
-def _api_flags(args: argparse.Namespace) -> Mapping[str, str | None]:
-    return {"--api-id": args.api_id, "--account": args.account, "--region": args.region}
+    files = [*args.files, *([args.policy] if args.policy is not None else [])]
+    if not files:
+        problem = Problem("", "give a policy file (`gatewaysim check p.json`) or --config")
+        raise ConfigError([problem], "command line")
+    for file in files:
+        text = _read(file)
+        choice = choose_api(text, api_id=args.api_id, account=args.account, region=args.region)
+        if any(not choice.sources[name].startswith("--") for name in ("api", "account", "region")):
+            advice = "; give --api-id, --account, --region for another API" if choice.guessed else ""
+            err.write(f"gatewaysim check: `{file}`: {choice.describe()}{advice}\n")
+        fields = (choice.api_id, choice.account, choice.region, tuple(args.stage), args.endpoint_type, choice.partition)
+        api = _checked("--endpoint-type", ApiContext, *fields)
+        yield _Target(str(file), text, api, methods)
 
 
 def _read(path: Path) -> str:

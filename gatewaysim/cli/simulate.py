@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthType
+from gatewaysim.cli.simulate_input import context_notes, method_spec
+from gatewaysim.config.which_api import choose_api
 from gatewaysim.errors import ConfigError, Problem
 from gatewaysim.gateway.authorize.tables import (
     PRE_AUTH_CHECK,
@@ -18,7 +22,7 @@ from gatewaysim.gateway.authorize.tables import (
     combine,
     pre_authorizer_check,
 )
-from gatewaysim.policy import CompiledPolicy, Decision, Request, compile_policy
+from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.explain import explain_table
 
@@ -30,7 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", required=True, type=Path, help="policy document (JSON or YAML)")
     parser.add_argument("--principal", default="anonymous", help="caller ARN, account id or `anonymous`")
     parser.add_argument("--action", default="execute-api:Invoke")
-    parser.add_argument("--resource", help="resource ARN, e.g. arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/GET/path")
+    parser.add_argument(
+        "--resource",
+        help="method ARN (arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/GET/path) or short /STAGE/GET/path",
+    )
+    parser.add_argument("--method", metavar="VERB", help="with --path: build the method ARN, e.g. --method GET")
+    parser.add_argument("--path", help="with --method: the request path after the stage, e.g. /pets/1")
+    parser.add_argument("--api-id", help="API id of a built ARN (default: from the policy's ARNs, else abcdef1234)")
+    parser.add_argument("--account", help="account of a built ARN (default: the policy's ARNs, else 123456789012)")
+    parser.add_argument("--region", help="region of a built ARN (default: the policy's ARNs, else us-east-1)")
+    parser.add_argument("--stage", help="stage of a built ARN (default: the policy's ARNs, else prod)")
     parser.add_argument(
         "--context",
         action="append",
@@ -57,11 +70,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def run(args: argparse.Namespace, out: TextIO) -> int:
+def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """Evaluate every request; 0 when all are allowed, 1 when any is denied (errors raise)."""
-    requests = list(_requests(args))
+    err = err if err is not None else sys.stderr
+    text = _read_policy(args.policy)
+    requests = list(_requests(args, text, err))
     api_arn = args.api_arn or _api_arn_of(requests)
-    policy = _load_policy(args.policy, api_arn)
+    policy = compile_policy(text, api_arn=api_arn, source_name=str(args.policy))
+    if args.requests is None:
+        err.write("".join(f"gatewaysim simulate: {note}\n" for note in context_notes(args.context, policy)))
     denied = False
     for request in requests:
         decision = evaluate_compiled(policy, request)
@@ -92,20 +109,18 @@ def _combine(args: argparse.Namespace, request: Request, decision: Decision) -> 
     )
 
 
-def _load_policy(path: Path, api_arn: str | None) -> CompiledPolicy:
+def _read_policy(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
-    return compile_policy(text, api_arn=api_arn, source_name=str(path))
 
 
-def _requests(args: argparse.Namespace) -> Iterator[Request]:
+def _requests(args: argparse.Namespace, policy_text: str, err: TextIO) -> Iterator[Request]:
     if args.requests is not None:
         yield from _requests_file(args.requests)
         return
-    if not args.resource:
-        raise ConfigError([Problem("--resource", "give --resource or --requests")], "command line")
+    resource = _resource(args, policy_text, err)
     context: dict[str, Any] = {}
     for index, item in enumerate(args.context):
         key, sep, value = item.partition("=")
@@ -114,8 +129,23 @@ def _requests(args: argparse.Namespace) -> Iterator[Request]:
         existing = context.get(key)
         context[key] = value if existing is None else [*_as_list(existing), value]
     yield Request.from_mapping(
-        {"principal": args.principal, "action": args.action, "resource": args.resource, "context": context}
+        {"principal": args.principal, "action": args.action, "resource": resource, "context": context}
     )
+
+
+def _resource(args: argparse.Namespace, policy_text: str, err: TextIO) -> str:
+    """The method ARN: ``--resource`` as given, a short one expanded, or built from ``--method``/``--path``."""
+    spec = method_spec(args.resource, args.method, args.path)
+    if isinstance(spec, Problem):
+        raise ConfigError([spec], "command line")
+    if isinstance(spec, str):
+        return spec
+    choice = choose_api(policy_text, api_id=args.api_id, account=args.account, region=args.region, stage=args.stage)
+    if spec.stage is not None:  # named in the short resource
+        choice = replace(choice, stage=spec.stage, sources={**choice.sources, "stage": "--resource"})
+    resource = choice.method_arn(spec.verb, spec.path)
+    err.write(f"gatewaysim simulate: resource `{resource}`: {choice.describe(stage=True)}\n")
+    return resource
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -17,6 +17,7 @@ from gatewaysim.policy import Statement
 from gatewaysim.policy.conditions import ConditionSpec, compile_condition
 
 __all__ = [
+    "KNOWN_KEYS",
     "SUPPLIED",
     "Absence",
     "KeyInfo",
@@ -41,29 +42,32 @@ class KeyInfo:
 
 _AUTHN: Final = KeyInfo(authn=True)
 _PRIVATE: Final = KeyInfo(endpoint="private")
-SUPPLIED: Final[Mapping[str, KeyInfo]] = {
-    "aws:currenttime": KeyInfo(),
-    "aws:epochtime": KeyInfo(),
-    "aws:tokenissuetime": _AUTHN,
-    "aws:multifactorauthpresent": _AUTHN,
-    "aws:multifactorauthage": _AUTHN,
-    "aws:principalaccount": _AUTHN,
-    "aws:principalarn": _AUTHN,
-    "aws:principalorgid": _AUTHN,
-    "aws:principalorgpaths": _AUTHN,
-    "aws:principaltype": _AUTHN,
+_SUPPLIED_NAMES: Final[Mapping[str, KeyInfo]] = {
+    "aws:CurrentTime": KeyInfo(),
+    "aws:EpochTime": KeyInfo(),
+    "aws:TokenIssueTime": _AUTHN,
+    "aws:MultiFactorAuthPresent": _AUTHN,
+    "aws:MultiFactorAuthAge": _AUTHN,
+    "aws:PrincipalAccount": _AUTHN,
+    "aws:PrincipalArn": _AUTHN,
+    "aws:PrincipalOrgID": _AUTHN,
+    "aws:PrincipalOrgPaths": _AUTHN,
+    "aws:PrincipalType": _AUTHN,
     "aws:userid": _AUTHN,
     "aws:username": _AUTHN,
-    "aws:referer": KeyInfo(),
-    "aws:securetransport": KeyInfo(),
-    "aws:sourcearn": KeyInfo(),
-    "aws:sourceip": KeyInfo(endpoint="public"),
-    "aws:sourcevpc": _PRIVATE,
-    "aws:sourcevpce": _PRIVATE,
-    "aws:vpcsourceip": _PRIVATE,
-    "aws:useragent": KeyInfo(),
-    "execute-api:viadomainarn": KeyInfo(),
+    "aws:Referer": KeyInfo(),
+    "aws:SecureTransport": KeyInfo(),
+    "aws:SourceArn": KeyInfo(),
+    "aws:SourceIp": KeyInfo(endpoint="public"),
+    "aws:SourceVpc": _PRIVATE,
+    "aws:SourceVpce": _PRIVATE,
+    "aws:VpcSourceIp": _PRIVATE,
+    "aws:UserAgent": KeyInfo(),
+    "execute-api:viaDomainArn": KeyInfo(),
 }
+KNOWN_KEYS: Final = tuple(_SUPPLIED_NAMES)
+"""The keys API Gateway fills for ``execute-api:Invoke``, spelt as AWS's documentation spells them."""
+SUPPLIED: Final[Mapping[str, KeyInfo]] = {name.lower(): info for name, info in _SUPPLIED_NAMES.items()}
 _PREFIXES: Final[Mapping[str, KeyInfo]] = {"aws:principaltag/": _AUTHN}
 
 

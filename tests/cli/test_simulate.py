@@ -251,3 +251,75 @@ def test_simulate_pre_authorizer_deny(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 1
     assert "combined with the authorizer: pre-auth: -> ExplicitDeny (answer 403" in out
     assert "with an explicit deny" in out
+
+
+def test_method_and_path_build_the_arn_from_the_policy(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--method GET --path /hr-systems`: the ARN's API comes from the policy's ARNs (and says so)."""
+    code = main(["simulate", "--policy", CORPORATE, "--method", "GET", "--path", "/hr-systems",
+                 "--context", "aws:SourceIp=203.0.113.10"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0
+    assert captured.out.startswith(f"anonymous execute-api:Invoke {API}/prod/GET/hr-systems\n")
+    assert (
+        f"gatewaysim simulate: resource `{API}/prod/GET/hr-systems`: api `abcdef1234` (the policy's ARNs),"
+        " account `123456789012` (the policy's ARNs), region `us-east-1` (the policy's ARNs),"
+        " stage `prod` (serve's default)\n"
+    ) in captured.err
+
+
+def test_method_and_path_take_the_api_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    policy = tmp_path / "short.json"
+    policy.write_text(json.dumps(DENY_POLICY).replace(API, "execute-api:"))  # shorthand only: no ARN to learn from
+    args = ["simulate", "--policy", str(policy), "--method", "delete", "--path", "pets/1", "--api-id", "x1y2z3",
+            "--stage", "dev", "--json"]  # fmt: skip
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    resource = "arn:aws:execute-api:us-east-1:123456789012:x1y2z3/dev/DELETE/pets/1"
+    assert json.loads(captured.out)["resource"] == resource
+    assert "api `x1y2z3` (--api-id), account `123456789012` (serve's default)" in captured.err
+
+
+@pytest.mark.parametrize("short", ["/prod/GET/hr-systems", "prod/GET/hr-systems"])
+def test_a_short_resource_is_expanded(short: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--policy", CORPORATE, "--resource", short, "--context", "aws:SourceIp=203.0.113.1"]) == 0
+    captured = capsys.readouterr()
+    assert f"{API}/prod/GET/hr-systems" in captured.out.splitlines()[0]
+    assert f"gatewaysim simulate: resource `{API}/prod/GET/hr-systems`: api `abcdef1234`" in captured.err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--resource", "/pets"], "--resource: `/pets` is not a method ARN; give --resource"),
+        (["--resource", "GET /pets"], "or --method GET --path /pets"),
+        ([], "--resource: give --resource ARN, --resource /STAGE/VERB/PATH, --method VERB --path PATH, or --requests"),
+        (["--method", "GET"], "--path: missing (with --method)"),
+        (["--path", "/pets", "--resource", f"{API}/prod/GET/x"], "--resource: not with --method/--path"),
+        (["--method", "FETCH", "--path", "/x"], "--method: `FETCH` is not an HTTP method"),
+    ],
+)
+def test_a_resource_that_cannot_be_built_names_the_flag(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "--policy", CORPORATE, *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err, err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("key", "suggestion"),
+    [("SourceIp", "aws:SourceIp"), ("aws:SourceIps", "aws:SourceIp"), ("sourcevpce", "aws:SourceVpce")],
+)
+def test_a_misspelt_context_key_gets_did_you_mean(
+    key: str, suggestion: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["simulate", "--policy", CORPORATE, "--resource", f"{API}/prod/GET/x", "--context", f"{key}=1.2.3.4"])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert f"gatewaysim simulate: --context[0]: the policy reads no key `{key}` (did you mean `{suggestion}`?)" in err
+
+
+def test_a_key_the_policy_reads_gets_no_note(capsys: pytest.CaptureFixture[str]) -> None:
+    main(["simulate", "--policy", CORPORATE, "--resource", f"{API}/prod/GET/x", "--context", "AWS:SOURCEIP=8.8.8.8"])
+    assert capsys.readouterr().err == ""

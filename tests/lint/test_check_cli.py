@@ -94,9 +94,38 @@ def test_unreadable_policy_exits_2(tmp_path: Path) -> None:
     assert err.startswith("gatewaysim check: config `") and "cannot read the policy" in err
 
 
-def test_missing_api_flags_exit_2(tmp_path: Path) -> None:
-    code, _, err = check("--policy", write(tmp_path, "api.json", policy()), "--api-id", "abcdef1234")
-    assert code == 2 and "--account, --region: missing (or give --config)" in err
+def test_policy_files_are_positional_and_the_api_comes_from_their_arns(tmp_path: Path) -> None:
+    """`gatewaysim check p.json`: no flags needed; the note says where the API came from."""
+    first = write(tmp_path, "a.json", policy())
+    second = write(tmp_path, "b.json", policy(resource=f"{ARN}/prod/pets"))
+    code, out, err = check(first, second)
+    assert code == 1  # b.json has an error
+    assert f"{first}: no problems found" in out
+    assert f"{second}: Statement[0].Resource: error GS106" in out
+    where = "api `abcdef1234` (the policy's ARNs), account `123456789012` (the policy's ARNs)"
+    assert f"gatewaysim check: `{first}`: {where}, region `us-east-1` (the policy's ARNs)\n" in err
+
+
+def test_without_arns_the_api_is_serves_default_and_the_note_names_the_flags(tmp_path: Path) -> None:
+    file = write(tmp_path, "short.json", policy(resource="execute-api:/prod/GET/*"))
+    code, out, err = check(file)
+    assert (code, out) == (0, f"{file}: no problems found\n")
+    assert err == (
+        f"gatewaysim check: `{file}`: api `abcdef1234` (serve's default), account `123456789012` (serve's default),"
+        " region `us-east-1` (serve's default); give --api-id, --account, --region for another API\n"
+    )
+
+
+def test_a_flag_wins_over_the_policy_arns(tmp_path: Path) -> None:
+    file = write(tmp_path, "api.json", policy())
+    code, out, err = check(file, "--api-id", "zzzzzzzzzz")
+    assert code == 1 and "GS10" in out  # the ARN names another API than the one given
+    assert "api `zzzzzzzzzz` (--api-id), account `123456789012` (the policy's ARNs)" in err
+
+
+def test_no_policy_and_no_config_exits_2() -> None:
+    code, _, err = check()
+    assert code == 2 and "give a policy file (`gatewaysim check p.json`) or --config" in err
 
 
 def test_bad_method_flag_exits_2(tmp_path: Path) -> None:
