@@ -41,6 +41,8 @@ class RequestContext(NamedTuple):
     secure: bool
     request_time: float  # epoch seconds
     policy_request: Request
+    api_key: str | None = None  # the key checked for this method ($context.identity.apiKey); None: none checked
+    api_key_id: str | None = None  # its id ($context.identity.apiKeyId)
 
     @property
     def full_path(self) -> str:

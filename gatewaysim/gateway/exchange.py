@@ -8,19 +8,22 @@ result, verdict, forward figures); ``record`` reads them into the access-log fie
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from aiohttp import web
 
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult
+from gatewaysim.config.load import ApiSettings
+from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.identity import iso_second, request_peer
-from gatewaysim.gateway.responses import GATEWAY_RESPONSES, gateway_response, rejection_response
+from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GATEWAY_RESPONSES, GatewayResponses
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Decision
 
-__all__ = ["NO_AUTHORIZER", "Exchange"]
+__all__ = ["NO_AUTHORIZER", "Exchange", "ResponseValues"]
 
 NO_AUTHORIZER: Final = AuthorizerResult(AuthorizerColumn.NEITHER)
 """The authorizer stage's answer for auth type NONE and an anonymous caller."""
@@ -37,9 +40,14 @@ class Exchange:
         "error",
         "ids",
         "length",
+        "method",
+        "refused_by",
         "request",
+        "responses",
+        "settings",
         "started",
         "upstream",
+        "validation_error",
         "verdict",
     )
 
@@ -55,11 +63,16 @@ class Exchange:
         self.error: tuple[str, str] | None = None  # (errorType, errorMessage)
         self.length: int | None = None
         self.upstream: float | None = None  # integration latency, ms
+        self.responses: GatewayResponses = DEFAULT_RESPONSES  # the API's, once it is known
+        self.settings: ApiSettings | None = None
+        self.method: RouteMatch | None = None
+        self.refused_by: str | None = None  # the door stage that refused: apiKey, throttle, quota, validation
+        self.validation_error: str | None = None  # $context.error.validationErrorString
 
-    def fail(self, kind: str, reason: str) -> web.Response:
-        """Answer with gateway response ``kind``; ``reason`` is for the log only."""
+    def fail(self, kind: str, reason: str, message: str | None = None) -> web.Response:
+        """Answer with gateway response ``kind`` (``message`` or the type's); ``reason`` is for the log only."""
         self.error = (GATEWAY_RESPONSES[kind].error_type, reason)
-        return gateway_response(kind, self.ids)
+        return self.responses.respond(kind, self.ids, self._source, message=message)
 
     def refuse(self, verdict: Verdict) -> web.Response:
         """Answer a refused verdict with its rejection (ACCESS_DENIED, 401, 500 ...)."""
@@ -68,7 +81,10 @@ class Exchange:
         if rejection is None:  # pragma: no cover - flow sets a response on every refusal
             return self.fail("API_CONFIGURATION_ERROR", f"refused without a response: {verdict.explain()}")
         self.error = (rejection.error_type, rejection.detail or rejection.message or rejection.response_type)
-        return rejection_response(rejection, self.ids)
+        return self.responses.respond(rejection.response_type, self.ids, self._source, rejection=rejection)
+
+    def _source(self) -> ResponseValues:
+        return ResponseValues(self)
 
     def record(self, response: web.StreamResponse, policy_configured: bool) -> dict[str, Any]:
         """The access-log record, read from the values the stages returned."""
@@ -96,6 +112,75 @@ class Exchange:
             "errorType": self.error[0] if self.error else None,
             "errorMessage": self.error[1] if self.error else None,
         }
+
+
+class ResponseValues:
+    """The request's values a customised gateway response reads (``gateway.responses.ValueSource``)."""
+
+    __slots__ = ("_x",)
+
+    def __init__(self, exchange: Exchange) -> None:
+        self._x = exchange
+
+    def context_value(self, name: str) -> str | None:
+        """``$context.<name>`` from what the stages returned (None: unknown or not reached)."""
+        x, ctx = self._x, self._x.ctx
+        getter = _CONTEXT.get(name)
+        if getter is not None:
+            return getter(x)
+        if ctx is None:
+            return None
+        if name.startswith("authorizer.") and x.authz is not None:
+            value = x.authz.context.get(name.removeprefix("authorizer."))
+            if value is None and name.startswith("authorizer.claims."):
+                value = x.authz.claims.get(name.removeprefix("authorizer.claims."))
+            return None if value is None else str(value)
+        return None
+
+    def stage_variable(self, name: str) -> str | None:
+        """The stage variable ``name`` of the request's stage."""
+        x = self._x
+        if x.settings is None or x.ctx is None:
+            return None
+        return x.settings.variables(x.ctx.stage).get(name)
+
+    def request_value(self, location: str, name: str) -> str | None:
+        """``method.request.<location>.<name>``: the request's header, query value or path parameter."""
+        x = self._x
+        if location == "header":
+            return x.request.headers.get(name)
+        if location == "querystring":
+            return x.request.rel_url.query.get(name)
+        if location == "path" and x.method is not None:
+            return x.method.path_parameters.get(name)
+        return None
+
+
+def _ctx_field(read: Callable[[RequestContext], str | None]) -> Callable[[Exchange], str | None]:
+    return lambda x: read(x.ctx) if x.ctx is not None else None
+
+
+_CONTEXT: Final[Mapping[str, Callable[[Exchange], str | None]]] = {
+    "requestId": lambda x: x.ids.request_id,
+    "extendedRequestId": lambda x: x.ids.apigw_id,
+    "apiId": lambda x: x.api_id,
+    "accountId": lambda x: x.settings.account if x.settings is not None else None,
+    "domainName": lambda x: x.request.host,
+    "protocol": lambda x: f"HTTP/{x.request.version.major}.{x.request.version.minor}",
+    "httpMethod": lambda x: x.request.method,
+    "resourcePath": lambda x: x.method.resource_path if x.method is not None else None,
+    "stage": _ctx_field(lambda c: c.stage),
+    "path": _ctx_field(lambda c: c.full_path),
+    "identity.sourceIp": lambda x: x.ctx.source_ip if x.ctx is not None else request_peer(x.request),
+    "identity.userAgent": lambda x: x.request.headers.get("User-Agent"),
+    "identity.caller": _ctx_field(lambda c: c.principal),
+    "identity.apiKey": _ctx_field(lambda c: c.api_key),
+    "identity.apiKeyId": _ctx_field(lambda c: c.api_key_id),
+    "requestTimeEpoch": _ctx_field(lambda c: str(int(c.request_time * 1000))),
+    "requestTime": _ctx_field(lambda c: time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(c.request_time))),
+    "authorizer.principalId": lambda x: x.authz.principal_id if x.authz is not None else None,
+    "error.validationErrorString": lambda x: x.validation_error,
+}
 
 
 def _three_places(ms: float) -> float:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gatewaysim.authorizers.base import Authorizer
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.gateway.attached import AttachedPolicy, attached_from_settings
+from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GatewayResponses
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.policy import CompiledPolicy
 
@@ -28,10 +29,13 @@ class ApiRuntime:
     backend_url: str = ""
     # The live resource policy: the admin API and hot reload replace it with one assignment.
     attached: AttachedPolicy | None = None
+    responses: GatewayResponses = DEFAULT_RESPONSES  # the API's gateway responses, customised or not
 
     def __post_init__(self) -> None:
         if self.attached is None:
             self.attached = attached_from_settings(self.settings)
+        if self.settings.door.gateway_responses:
+            self.responses = GatewayResponses(self.settings.door.gateway_responses)
 
     @property
     def policy(self) -> CompiledPolicy | None:

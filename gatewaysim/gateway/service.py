@@ -246,9 +246,11 @@ class Gateway:
             located = self.locate(request.host, request.method, raw_target)
         if isinstance(located, Unlocated):
             x.api_id = located.api_id
+            if located.api_id is not None:
+                x.responses = self.apis[located.api_id].responses
             return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
         api, method = located.api, located.method
-        x.api_id = api.settings.api_id
+        x.api_id, x.settings, x.method, x.responses = api.settings.api_id, api.settings, method, api.responses
         ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
             return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
