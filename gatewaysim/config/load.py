@@ -111,6 +111,10 @@ class ApiSettings:
     policy: CompiledPolicy | None = None  # None: no resource policy (open, auth NONE)
     policy_source: str | None = None
     policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # as given
+    # evaluated for every request beside `policy`, never enforced (gateway.shadow); same forms as `policy`
+    shadow_policy: CompiledPolicy | None = None
+    shadow_policy_source: str | None = None
+    shadow_policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     backend: str | None = None  # None: the built-in demo backend
     strip_stage: bool = True
     forward: ForwardSettings = field(default_factory=ForwardSettings)
@@ -194,6 +198,7 @@ _API_FIELDS: Final[f.Table] = {
     "stage_variables": stage_variables_section,
     "url_style": f.choice("stage", "bare"),
     "policy": f.policy_ref,
+    "shadow_policy": f.policy_ref,
     "backend": f.backend,
     "strip_stage": f.boolean,
     "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
@@ -341,6 +346,7 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     given = raw or {}
     fields = checker.section(path, given, _API_FIELDS)
     policy_ref = fields.pop("policy", f.ABSENT if "policy" not in given else None)
+    shadow_ref = fields.pop("shadow_policy", None)
     auth_raw: dict[str, Any] = {key: fields.pop(key) for key in AUTH_KEYS if key in fields}
     door_raw: dict[str, Any] = {key: fields.pop(key) for key in DOOR_KEYS if key in fields}
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
@@ -355,6 +361,10 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     if auth_raw or door_raw:
         api = ApiSettings(**kwargs)
     _check_stages(checker, path, api)
+    if shadow_ref is not None:
+        shadow = _load_policy(checker, f"{path}.shadow_policy", shadow_ref, api.arn, base_dir, False)
+        kwargs.update(zip(("shadow_policy", "shadow_policy_source", "shadow_policy_document"), shadow, strict=True))
+        api = ApiSettings(**kwargs)
     if policy_ref is f.ABSENT and "backend" in given:
         return api  # a backend but no policy: open, as on AWS
     where = checker.origins.get(f"{path}.policy")

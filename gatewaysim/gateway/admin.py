@@ -1,12 +1,15 @@
 """The admin API under ``/_gatewaysim/``: read and replace resource policies, read the decision log.
 
-============================================  ===============================================
-``GET    /_gatewaysim/apis``                  every API: ``{"items": [{"id", "arn", "policy", ...}]}``
-``GET    /_gatewaysim/apis/{api-id}/policy``  the policy document as stored (404: none attached)
-``PUT    /_gatewaysim/apis/{api-id}/policy``  validate, then attach the body (400: located errors)
-``DELETE /_gatewaysim/apis/{api-id}/policy``  detach: the API has no resource policy (204)
-``GET    /_gatewaysim/decisions``             recent decisions, newest first (``decisions.py``)
-============================================  ===============================================
+===================================================  ========================================================
+``GET    /_gatewaysim/apis``                         every API: ``{"items": [{"id", "arn", "policy", ...}]}``
+``GET    /_gatewaysim/apis/{api-id}/policy``         the policy document as stored (404: none attached)
+``PUT    /_gatewaysim/apis/{api-id}/policy``         validate, then attach the body (400: located errors)
+``DELETE /_gatewaysim/apis/{api-id}/policy``         detach: the API has no resource policy (204)
+``GET|PUT|DELETE .../{api-id}/shadow-policy``        the same for the shadow policy (``gateway.shadow``):
+                                                     evaluated for every request, never enforced
+``GET    /_gatewaysim/decisions``                    recent decisions, newest first (``decisions.py``);
+                                                     ``limit=all`` for the whole ring
+===================================================  ========================================================
 
 A change takes effect for the next request, without a redeploy (AWS needs one: a policy changed
 with ``update-rest-api`` applies from the next ``create-deployment``). Only loopback clients are
@@ -16,18 +19,21 @@ with ``admin.token`` every request needs ``Authorization: Bearer <token>``.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from gatewaysim.config.live import AdminSettings
 from gatewaysim.errors import PolicyError
-from gatewaysim.gateway.attached import attach_policy
+from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
+from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
 from gatewaysim.ids import RequestIds
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
@@ -41,8 +47,22 @@ logger = logging.getLogger("gatewaysim.gateway.admin")
 
 ADMIN_PREFIX: Final = "/_gatewaysim/"
 MAX_POLICY_BYTES: Final = 64 * 1024  # AWS allows 8192 characters; room for pretty-printed drafts
-_POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/policy$")
+_POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/(policy|shadow-policy)$")
 _Handler = Callable[[web.BaseRequest, str], Awaitable[web.Response]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """Where a policy of an API lives on its ``ApiRuntime`` and what the messages call it."""
+
+    attribute: str  # "attached" or "shadow": replaced with one assignment
+    name: str
+
+
+_SLOTS: Final[Mapping[str, _Slot]] = {
+    "policy": _Slot("attached", "resource policy"),
+    "shadow-policy": _Slot("shadow", "shadow policy"),
+}
 
 
 def is_loopback(address: str) -> bool:
@@ -74,10 +94,13 @@ class AdminApi:
             "/_gatewaysim/apis": {"GET": self._list_apis},
             "/_gatewaysim/decisions": {"GET": self._list_decisions},
         }
-        self._policy_methods: Mapping[str, _Handler] = {
-            "GET": self._get_policy,
-            "PUT": self._put_policy,
-            "DELETE": self._delete_policy,
+        self._policy_methods: Mapping[str, Mapping[str, _Handler]] = {
+            path: {
+                "GET": functools.partial(self._get_policy, slot=slot),
+                "PUT": functools.partial(self._put_policy, slot=slot),
+                "DELETE": functools.partial(self._delete_policy, slot=slot),
+            }
+            for path, slot in _SLOTS.items()
         }
 
     async def handle(self, request: web.BaseRequest) -> web.Response:
@@ -87,7 +110,7 @@ class AdminApi:
             return refused
         path = request.raw_path.partition("?")[0]
         match = _POLICY_PATH.match(path)
-        methods, arg = (self._policy_methods, match.group(1)) if match else (self._routes.get(path), "")
+        methods, arg = (self._policy_methods[match.group(2)], match.group(1)) if match else (self._routes.get(path), "")
         if methods is None:
             return _error(404, f"no admin resource `{path[:200]}`")
         handler = methods.get(request.method)
@@ -115,16 +138,16 @@ class AdminApi:
     async def _list_apis(self, request: web.BaseRequest, _: str) -> web.Response:
         return _answer({"items": [_api_item(api_id, runtime) for api_id, runtime in self.apis.items()]})
 
-    async def _get_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+    async def _get_policy(self, request: web.BaseRequest, api_id: str, *, slot: _Slot) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
-        attached = runtime.attached
+        attached: AttachedPolicy | None = getattr(runtime, slot.attribute)
         if attached is None:
-            return _error(404, f"api `{api_id}` has no resource policy")
+            return _error(404, f"api `{api_id}` has no {slot.name}")
         return _answer(attached.document, headers={"X-Gatewaysim-Policy-Source": _header_safe(attached.source)})
 
-    async def _put_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+    async def _put_policy(self, request: web.BaseRequest, api_id: str, *, slot: _Slot) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
@@ -137,23 +160,25 @@ class AdminApi:
             attached = attach_policy(body, api_arn=runtime.settings.arn, source="admin API")
         except PolicyError as exc:  # the old policy stays attached
             return _error(400, "the policy is not valid; the old one stays", errors=exc.render().splitlines())
-        runtime.attached = attached  # one assignment: in-flight requests keep the policy they started with
-        logger.info("api `%s`: resource policy replaced through the admin API by %s", api_id, request_peer(request))
+        setattr(
+            runtime, slot.attribute, attached
+        )  # one assignment: in-flight requests keep the policy they started with
+        logger.info("api `%s`: %s replaced through the admin API by %s", api_id, slot.name, request_peer(request))
         return _answer(attached.document)
 
-    async def _delete_policy(self, request: web.BaseRequest, api_id: str) -> web.Response:
+    async def _delete_policy(self, request: web.BaseRequest, api_id: str, *, slot: _Slot) -> web.Response:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
-        runtime.attached = None
-        logger.info("api `%s`: resource policy removed through the admin API by %s", api_id, request_peer(request))
+        setattr(runtime, slot.attribute, None)
+        logger.info("api `%s`: %s removed through the admin API by %s", api_id, slot.name, request_peer(request))
         return web.Response(status=204, headers=RequestIds.new().headers())
 
     async def _list_decisions(self, request: web.BaseRequest, _: str) -> web.Response:
         query = _decision_query(request.rel_url.query, self.decisions.size)
         if isinstance(query, str):
             return _error(400, query)
-        return _answer({"version": 1, "events": self.decisions.query(query)})
+        return _answer({"version": EVENT_VERSION, "events": self.decisions.query(query)})
 
 
 def _api_item(api_id: str, runtime: ApiRuntime) -> dict[str, Any]:
@@ -168,6 +193,9 @@ def _api_item(api_id: str, runtime: ApiRuntime) -> dict[str, Any]:
     }
     if attached is not None:
         item.update(policy=attached.text(), policySource=attached.source, policyAttachedAt=attached.attached_at)
+    shadow = runtime.shadow
+    if shadow is not None:
+        item.update(shadowPolicy=shadow.text(), shadowPolicySource=shadow.source)
     return item
 
 
@@ -193,8 +221,10 @@ def _decision_query(params: Mapping[str, str], size: int) -> DecisionQuery | str
     if unknown:
         return f"unknown parameter `{unknown[0]}` (expected limit, api, outcome, request_id, allowed)"
     limit_text = params.get("limit", "100")
+    if limit_text == "all":
+        limit_text = str(size)
     if not limit_text.isdigit() or not 1 <= int(limit_text) <= size:
-        return f"`limit` must be a number from 1 to {size}, got `{limit_text}`"
+        return f"`limit` must be a number from 1 to {size} or `all`, got `{limit_text}`"
     outcome = params.get("outcome")
     if outcome is not None and outcome not in OUTCOMES:
         return f"`outcome` must be one of {', '.join(OUTCOMES)}, got `{outcome}`"

@@ -18,9 +18,17 @@ from typing import Any, Final
 import yaml
 
 from gatewaysim.config.load import ApiSettings
+from gatewaysim.gateway.authorize.difference import PolicyView, StatementId, statement_ids
 from gatewaysim.policy import CompiledPolicy, compile_policy
 
-__all__ = ["SHORTHAND", "AttachedPolicy", "attach_policy", "attached_from_settings", "expand_shorthand"]
+__all__ = [
+    "SHORTHAND",
+    "AttachedPolicy",
+    "attach_policy",
+    "attached_from_settings",
+    "expand_shorthand",
+    "shadow_from_settings",
+]
 
 SHORTHAND: Final = "execute-api:/"
 _RESOURCE_KEYS: Final = ("Resource", "NotResource")
@@ -28,12 +36,29 @@ _RESOURCE_KEYS: Final = ("Resource", "NotResource")
 
 @dataclass(frozen=True, slots=True)
 class AttachedPolicy:
-    """A compiled policy, the document it came from (as stored), where it came from and when."""
+    """A compiled policy, the document it came from (as stored), where it came from and when.
+
+    ``statements`` (each statement's position, Sid, effect and text) is read once, when the
+    policy is attached: decision events and shadow comparisons name statements by it.
+    """
 
     compiled: CompiledPolicy
     document: Mapping[str, Any] = field(repr=False)
     source: str
     attached_at: float
+    statements: tuple[StatementId, ...] = field(default=(), repr=False)
+
+    @property
+    def view(self) -> PolicyView:
+        """The policy as ``authorize.difference`` compares it."""
+        return PolicyView(self.compiled, self.statements)
+
+    def statement(self, index: int) -> Mapping[str, Any] | None:
+        """The stored document's statement at ``index`` (None when there is none)."""
+        raw = self.document.get("Statement")
+        items = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
+        item = items[index] if 0 <= index < len(items) else None
+        return item if isinstance(item, Mapping) else None
 
     def text(self) -> str:
         """The document as one compact JSON string (the ``policy`` field of ``get-rest-api``)."""
@@ -52,20 +77,34 @@ def attach_policy(
     if compiled is None:
         compiled = compile_policy(document, api_arn=api_arn, source_name=source_name)
     stored = expand_shorthand(_as_mapping(document), api_arn)
-    return AttachedPolicy(compiled, stored, source, time.time())
+    return AttachedPolicy(compiled, stored, source, time.time(), statement_ids(stored))
 
 
 def attached_from_settings(settings: ApiSettings) -> AttachedPolicy | None:
     """The policy an ``ApiSettings`` was loaded with (compiled at load time), or None."""
-    compiled = settings.policy
+    return _attached(settings.arn, settings.policy, settings.policy_source, settings.policy_document)
+
+
+def shadow_from_settings(settings: ApiSettings) -> AttachedPolicy | None:
+    """The shadow policy an ``ApiSettings`` was loaded with (``shadow_policy``), or None."""
+    return _attached(
+        settings.arn, settings.shadow_policy, settings.shadow_policy_source, settings.shadow_policy_document
+    )
+
+
+def _attached(
+    api_arn: str,
+    compiled: CompiledPolicy | None,
+    source: str | None,
+    document: str | Mapping[str, Any] | None,
+) -> AttachedPolicy | None:
     if compiled is None:
         return None
-    source = settings.policy_source or "inline policy"
-    document = settings.policy_document
+    source = source or "inline policy"
     if document is None:  # settings built by hand: read the file back if there is one
         path = Path(source)
         document = path.read_text(encoding="utf-8") if path.is_file() else {}
-    return attach_policy(document, api_arn=settings.arn, source=source, compiled=compiled)
+    return attach_policy(document, api_arn=api_arn, source=source, compiled=compiled)
 
 
 def _as_mapping(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:

@@ -1,17 +1,29 @@
 """The decision event: one request's decision values rendered as the versioned JSON the decision
-log keeps (``observe.decisions``), the admin API serves and ``log.decisions_file`` holds.
+log keeps (``observe.decisions``), the admin API serves, ``log.decisions_file`` holds and
+``gatewaysim replay`` reads. The format is documented field by field in docs/decision-events.md.
 
-The event (``version`` 1)::
+Version 2 holds everything needed to decide the request again exactly: the request the resource
+policy was evaluated with (every condition key and value), the route's auth type, the
+authorizer's result, the API's account and the flow switch (Tables A/B), and the verdict::
 
-    {"version": 1, "eventTime": "2026-11-29T12:00:00.123Z", "requestId": "...", "apiId": "abcdef1234",
-     "stage": "prod", "httpMethod": "GET", "path": "/prod/pets", "resourceArn": "arn:aws:execute-api:...",
-     "caller": "anonymous", "sourceIp": "203.0.113.10", "requestContext": {"aws:sourceip": [...], ...},
-     "outcome": "ImplicitDeny", "policy": {Decision.to_dict(): deciding statements, per-statement trace},
-     "authorizer": null, "verdict": "B: neither/ImplicitDeny -> ImplicitDeny", "allowed": false, "status": 403}
+    {"version": 2, "eventTime": "2026-11-29T12:00:00.123Z", "requestId": "...",
+     "apiId": "abcdef1234", "apiAccount": "123456789012", "stage": "prod", "httpMethod": "GET",
+     "path": "/prod/pets", "resourcePath": "/{proxy+}", "resourceArn": "arn:aws:execute-api:...",
+     "authorizationType": "NONE", "caller": "anonymous", "sourceIp": "203.0.113.10",
+     "request": {"principal": "anonymous", "action": "execute-api:Invoke", "resource": "arn:...",
+                 "context": {"aws:sourceip": ["203.0.113.10"], ...}},
+     "outcome": "Allow", "policy": {Decision.to_dict(), "source": ..., deciding statements' text},
+     "authorizer": null, "flow": {"cognitoRequiresPolicyAllow": true},
+     "verdict": {"outcome": "Allow", "rule": "policy-only", "row": {"authorizer": "-", "policy": "Allow"},
+                 "explanation": "policy-only: -/Allow -> Allow"},
+     "allowed": true, "status": 200, "refusal": null}
 
-``outcome`` is the resource policy's answer (``NoPolicy`` when the API has none); ``allowed`` and
-``verdict`` are the final answer after the authorizer (``Verdict``). Only the entry's values are
-kept per request; the event is built when it is read.
+``outcome`` is the resource policy's answer: ``NoPolicy`` when the API has none, null when the
+policy was not evaluated (the request ended before it). ``allowed`` and ``verdict`` are the
+authorization stage's final answer (null when the request never reached it). ``refusal`` names
+the gateway response that ended the request and the stage it came from. ``shadowDecision`` is
+present only where the API's shadow policy decides differently (``gateway.shadow``). Only the
+entry's values are kept per request; the event is built when it is read or written.
 """
 
 from __future__ import annotations
@@ -20,38 +32,64 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
-from gatewaysim.authorizers.base import AuthorizerResult
+from gatewaysim.authorizers.base import AuthorizerResult, AuthType, Rejection
+from gatewaysim.config.load import ApiSettings
+from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
+from gatewaysim.gateway.attached import AttachedPolicy
+from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
-from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
+from gatewaysim.gateway.exchange import Exchange
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
-from gatewaysim.policy import Decision
+from gatewaysim.policy import Decision, Request
 
-__all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "render_event"]
+__all__ = ["EVENT_VERSION", "REFUSAL_STAGES", "DecisionValues", "decision_entry", "render_event"]
 
-EVENT_VERSION: Final = 1
+EVENT_VERSION: Final = 2
+REFUSAL_STAGES: Final[Mapping[str, str]] = {
+    "MISSING_AUTHENTICATION_TOKEN": "route",
+    "REQUEST_URI_TOO_LONG": "route",
+    "ACCESS_DENIED": "authorization",
+    "UNAUTHORIZED": "authorization",
+    "EXPIRED_TOKEN": "authorization",
+    "INVALID_SIGNATURE": "authorization",
+    "AUTHORIZER_CONFIGURATION_ERROR": "authorization",
+    "AUTHORIZER_FAILURE": "authorization",
+    "INTEGRATION_FAILURE": "integration",
+    "INTEGRATION_TIMEOUT": "integration",
+}
+"""Gateway response type -> the stage that refused, unless a door check names itself (``Exchange.refused_by``);
+other types: by how far the request got."""
 
 
 class DecisionValues(NamedTuple):
-    """What the stages returned for one decided request (kept in the ring, rendered on read)."""
+    """What the stages returned for one request (kept in the ring, rendered on read)."""
 
     ctx: RequestContext
     decision: Decision | None
     authz: AuthorizerResult | None
     verdict: Verdict | None
     status: int
+    api: ApiSettings | None
+    route: RouteMatch | None
+    attached: AttachedPolicy | None  # the policy the request was decided with
+    policy_configured: bool
+    refused: str | None  # the gateway response type that ended it
+    refused_by: str | None  # the door stage that refused it (apiKey, throttle, quota, validation)
+    shadow: Difference | None
 
 
-def decision_entry(x: Exchange, status: int) -> DecisionEntry | None:
-    """The decision log entry of one exchange; None when it never reached the policy stage."""
+def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> DecisionEntry | None:
+    """The decision log entry of one exchange; None when it never got as far as an API's stages."""
     ctx = x.ctx
     if ctx is None:
         return None
-    outcome = x.decision.outcome.value if x.decision is not None else NO_POLICY
-    allowed = x.verdict.allowed if x.verdict is not None else None
-    return DecisionEntry(
-        x.ids.request_id, x.api_id, outcome, allowed, DecisionValues(ctx, x.decision, x.authz, x.verdict, status)
+    decision = x.decision
+    outcome = decision.outcome.value if decision is not None else None if policy_configured else NO_POLICY
+    values = DecisionValues(
+        ctx, decision, x.authz, x.verdict, status, x.settings, x.method, x.attached, policy_configured, x.refused, x.refused_by, x.shadow
     )
+    return DecisionEntry(x.ids.request_id, x.api_id, outcome, x.verdict.allowed if x.verdict else None, values)
 
 
 def _event_time(epoch: float) -> str:
@@ -61,40 +99,93 @@ def _event_time(epoch: float) -> str:
 
 def render_event(entry: DecisionEntry) -> dict[str, Any]:
     """The versioned JSON event of one entry (the decision's trace is built here, on read)."""
-    request_id, api_id = entry.request_id, entry.api_id
-    ctx, decision, authz, verdict, status = entry.values
-    return {
+    v: DecisionValues = entry.values
+    ctx, route = v.ctx, v.route
+    auth_type = route.route.authorization_type if route is not None else None
+    event: dict[str, Any] = {
         "version": EVENT_VERSION,
         "eventTime": _event_time(ctx.request_time),
-        "requestId": request_id,
-        "apiId": api_id,
+        "requestId": entry.request_id,
+        "apiId": entry.api_id,
+        "apiAccount": v.api.account if v.api is not None else None,
         "stage": ctx.stage,
         "httpMethod": ctx.http_method,
         "path": ctx.full_path,
+        "resourcePath": route.resource_path if route is not None else None,
         "resourceArn": ctx.method_arn,
+        "authorizationType": auth_type.value if auth_type is not None else None,
         "caller": ctx.principal,
         "sourceIp": ctx.source_ip,
-        "requestContext": _context(ctx.policy_request.context),
-        "outcome": decision.outcome.value if decision is not None else NO_POLICY,
-        "policy": decision.to_dict() if decision is not None else None,
-        "authorizer": _authorizer(authz),
-        "verdict": verdict.explain() if verdict is not None else None,
-        "allowed": verdict.allowed if verdict is not None else None,
-        "status": status,
+        "request": _request(ctx.policy_request),
+        "outcome": entry.outcome,
+        "policy": _policy(v.decision, v.attached),
+        "authorizer": _authorizer(v.authz) if auth_type not in (None, AuthType.NONE) else None,
+        "flow": {"cognitoRequiresPolicyAllow": v.api.auth.flow.cognito_requires_policy_allow} if v.api else None,
+        "verdict": _verdict(v.verdict),
+        "allowed": entry.allowed,
+        "status": v.status,
+        "refusal": _refusal(v.refused, v.refused_by, v.verdict),
     }
+    if v.shadow is not None:
+        event["shadowDecision"] = v.shadow.to_dict()
+    return event
 
 
-def _context(context: Mapping[str, tuple[str, ...]]) -> dict[str, list[str]]:
-    return {key: list(values) for key, values in context.items()}
+def _request(request: Request) -> dict[str, Any]:
+    context = {key: list(values) for key, values in request.context.items()}
+    return {"principal": request.principal, "action": request.action, "resource": request.resource, "context": context}
+
+
+def _policy(decision: Decision | None, attached: AttachedPolicy | None) -> dict[str, Any] | None:
+    """``Decision.to_dict()``, with the policy's source and each deciding statement's text."""
+    if decision is None:
+        return None
+    data = decision.to_dict()
+    if attached is not None:
+        data["source"] = attached.source
+        for item in data["deciding"]:
+            item["statement"] = attached.statement(item["index"])
+    return data
 
 
 def _authorizer(authz: AuthorizerResult | None) -> dict[str, Any] | None:
-    if authz is None or authz is NO_AUTHORIZER:
+    """The authorizer's result as recorded (null when it never ran)."""
+    if authz is None:
         return None
     return {
         "column": authz.column.value,
         "principal": authz.principal,
         "principalId": authz.principal_id,
+        "context": dict(authz.context),
+        "claims": dict(authz.claims),
         "cached": authz.cached,
+        "rejection": _rejection(authz.rejection),
         "policy": authz.decision.to_dict() if authz.decision is not None else None,
     }
+
+
+def _rejection(rejection: Rejection | None) -> dict[str, Any] | None:
+    if rejection is None:
+        return None
+    return {
+        "responseType": rejection.response_type,
+        "status": rejection.status,
+        "message": rejection.message,
+        "errorType": rejection.error_type,
+    }
+
+
+def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    row = {"authorizer": verdict.row[0], "policy": verdict.row[1]} if verdict.row else None
+    return {"outcome": verdict.outcome.value, "rule": verdict.rule.value, "row": row, "explanation": verdict.explain()}
+
+
+def _refusal(response_type: str | None, door: str | None, verdict: Verdict | None) -> dict[str, str] | None:
+    if response_type is None:
+        return None
+    stage = door or REFUSAL_STAGES.get(response_type)
+    if stage is None:  # e.g. REQUEST_TOO_LARGE: an authorizer's body read, or the forward
+        stage = "integration" if verdict is not None and verdict.allowed else "authorization"
+    return {"stage": stage, "responseType": response_type}

@@ -1,8 +1,9 @@
 """One request's trip through the stages: the values each stage returned, and the log record.
 
-``Exchange`` only stores what the stages handed back (context, policy decision, authorizer
-result, verdict, forward figures); ``record`` reads them into the access-log fields of
-:mod:`gatewaysim.observe.access_log` and recomputes nothing.
+``Exchange`` only stores what the stages handed back (context, method, policy and its decision,
+authorizer result, verdict, forward figures); ``record`` reads them into the access-log fields
+of :mod:`gatewaysim.observe.access_log` and recomputes nothing. ``shadowDecision`` is added to
+the record only when a shadow policy decided differently (``gateway.shadow``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
+from gatewaysim.gateway.attached import AttachedPolicy
+from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.identity import iso_second, request_peer
 from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GATEWAY_RESPONSES, GatewayResponses
@@ -34,6 +37,7 @@ class Exchange:
 
     __slots__ = (
         "api_id",
+        "attached",
         "authz",
         "ctx",
         "decision",
@@ -41,10 +45,12 @@ class Exchange:
         "ids",
         "length",
         "method",
+        "refused",
         "refused_by",
         "request",
         "responses",
         "settings",
+        "shadow",
         "started",
         "upstream",
         "validation_error",
@@ -57,6 +63,7 @@ class Exchange:
         self.started = time.perf_counter()
         self.api_id: str | None = None
         self.ctx: RequestContext | None = None
+        self.attached: AttachedPolicy | None = None  # the resource policy it was decided with
         self.decision: Decision | None = None
         self.authz: AuthorizerResult | None = None
         self.verdict: Verdict | None = None
@@ -68,10 +75,13 @@ class Exchange:
         self.method: RouteMatch | None = None
         self.refused_by: str | None = None  # the door stage that refused: apiKey, throttle, quota, validation
         self.validation_error: str | None = None  # $context.error.validationErrorString
+        self.refused: str | None = None  # the gateway response type that ended the request
+        self.shadow: Difference | None = None  # the shadow policy's different decision
 
     def fail(self, kind: str, reason: str, message: str | None = None) -> web.Response:
         """Answer with gateway response ``kind`` (``message`` or the type's); ``reason`` is for the log only."""
         self.error = (GATEWAY_RESPONSES[kind].error_type, reason)
+        self.refused = kind
         return self.responses.respond(kind, self.ids, self._source, message=message)
 
     def refuse(self, verdict: Verdict) -> web.Response:
@@ -81,6 +91,7 @@ class Exchange:
         if rejection is None:  # pragma: no cover - flow sets a response on every refusal
             return self.fail("API_CONFIGURATION_ERROR", f"refused without a response: {verdict.explain()}")
         self.error = (rejection.error_type, rejection.detail or rejection.message or rejection.response_type)
+        self.refused = rejection.response_type
         return self.responses.respond(rejection.response_type, self.ids, self._source, rejection=rejection)
 
     def _source(self) -> ResponseValues:
@@ -91,7 +102,7 @@ class Exchange:
         ctx, decision = self.ctx, self.decision
         now = time.time()
         length = self.length if self.length is not None else response.content_length or 0
-        return {
+        record: dict[str, Any] = {
             "requestId": self.ids.request_id,
             "requestTime": iso_second(int(ctx.request_time if ctx else now)),
             "apiId": self.api_id,
@@ -112,6 +123,9 @@ class Exchange:
             "errorType": self.error[0] if self.error else None,
             "errorMessage": self.error[1] if self.error else None,
         }
+        if self.shadow is not None:
+            record["shadowDecision"] = self.shadow.to_dict()
+        return record
 
 
 class ResponseValues:

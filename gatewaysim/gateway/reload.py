@@ -11,7 +11,8 @@ with what it last saw. On a change it loads the settings again, the way the gate
   last good policy keeps answering;
 * other changes (host, port, backend, stages, a new API ...) are logged as needing a restart.
 
-A file's policy replaces one attached through the admin API only when the file itself changes.
+The API's ``shadow_policy`` is watched and swapped the same way (``ApiRuntime.shadow``). A file's
+policy replaces one attached through the admin API only when the file itself changes.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from gatewaysim.config.load import ApiSettings, Settings
 from gatewaysim.errors import GatewaysimError
-from gatewaysim.gateway.attached import attached_from_settings
+from gatewaysim.gateway.attached import attached_from_settings, shadow_from_settings
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
@@ -40,13 +41,16 @@ SettingsLoader = Callable[[], Settings]
 """Loads the settings again, as at startup (e.g. ``lambda: load_settings(path, flags)``)."""
 
 _Signature = tuple[int, int, int] | None
-_POLICY_KEYS = frozenset({"policy", "policy_source", "policy_document"})
+_POLICY_KEYS = frozenset(
+    {"policy", "policy_source", "policy_document", "shadow_policy", "shadow_policy_source", "shadow_policy_document"}
+)
 
 
 def watched_files(settings: Settings) -> list[Path]:
     """The config file and every policy file the settings were loaded from."""
     files = [Path(settings.source)] if settings.source else []
-    files += [Path(api.policy_source) for api in settings.apis if api.policy_source and _is_path(api.policy_source)]
+    sources = [source for api in settings.apis for source in (api.policy_source, api.shadow_policy_source)]
+    files += [Path(source) for source in sources if source and _is_path(source)]
     return list(dict.fromkeys(files))
 
 
@@ -133,6 +137,9 @@ class Reloader:
             if _document(before) != _document(api):
                 runtime.attached = attached_from_settings(api)  # one assignment (see the module docstring)
                 logger.info("api `%s`: resource policy reloaded from %s", api.api_id, api.policy_source or "none")
+            if _shadow_document(before) != _shadow_document(api):
+                runtime.shadow = shadow_from_settings(api)
+                logger.info("api `%s`: shadow policy reloaded from %s", api.api_id, api.shadow_policy_source or "none")
             stale = changed_fields(before, api, _POLICY_KEYS)
             if stale:
                 logger.warning("api `%s`: a change to %s needs a restart", api.api_id, ", ".join(stale))
@@ -149,3 +156,7 @@ class Reloader:
 def _document(api: ApiSettings) -> tuple[str | None, Any]:
     """What identifies an API's policy as loaded: where it came from and its text or mapping."""
     return (api.policy_source, api.policy_document)
+
+
+def _shadow_document(api: ApiSettings) -> tuple[str | None, Any]:
+    return (api.shadow_policy_source, api.shadow_policy_document)

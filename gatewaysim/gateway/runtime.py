@@ -1,7 +1,7 @@
-"""One API while the gateway serves it: settings, forwarder, authorizers and the live policy.
+"""One API while the gateway serves it: settings, forwarder, authorizers, the live policy and shadow.
 
-The admin API and hot reload replace ``attached`` with one assignment; the request path reads
-``policy`` once per request.
+The admin API and hot reload replace ``attached`` (and ``shadow``) with one assignment; the
+request path reads ``attached`` once per request, and ``shadow`` once after the answer.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from gatewaysim.authorizers.base import Authorizer
 from gatewaysim.config.load import ApiSettings
-from gatewaysim.gateway.attached import AttachedPolicy, attached_from_settings
+from gatewaysim.gateway.attached import AttachedPolicy, attached_from_settings, shadow_from_settings
 from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GatewayResponses
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.policy import CompiledPolicy
@@ -30,12 +30,16 @@ class ApiRuntime:
     # The live resource policy: the admin API and hot reload replace it with one assignment.
     attached: AttachedPolicy | None = None
     responses: GatewayResponses = DEFAULT_RESPONSES  # the API's gateway responses, customised or not
+    # The shadow policy: decides every request again, never enforced (gateway.shadow).
+    shadow: AttachedPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.attached is None:
             self.attached = attached_from_settings(self.settings)
         if self.settings.door.gateway_responses:
             self.responses = GatewayResponses(self.settings.door.gateway_responses)
+        if self.shadow is None:
+            self.shadow = shadow_from_settings(self.settings)
 
     @property
     def policy(self) -> CompiledPolicy | None:

@@ -69,6 +69,7 @@ from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
 from gatewaysim.gateway.runner import AppServer, Service
 from gatewaysim.gateway.runtime import ApiRuntime
+from gatewaysim.gateway.shadow import shadow_difference
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set, outgoing_headers
@@ -233,8 +234,10 @@ class Gateway:
             response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
         runtime = self.apis.get(exchange.api_id or "")
         configured = runtime is not None and runtime.attached is not None
+        if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
+            exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
         self.access_log.emit(exchange.record(response, configured))
-        self.decisions.record(decision_entry(exchange, response.status))
+        self.decisions.record(decision_entry(exchange, response.status, configured))
         return response
 
     async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
@@ -273,7 +276,8 @@ class Gateway:
         """
         auth_type = method.route.authorization_type
         ctx = x.ctx = caller_context(auth_type, ctx)  # SECURITY: the principal header counts for NONE only
-        policy = api.policy  # the attached policy, read once: a swap affects the next request
+        attached = x.attached = api.attached  # read once: a swap affects the next request
+        policy = attached.compiled if attached is not None else None
         if auth_type in PRE_AUTH_CHECK:
             x.decision = evaluate(policy, ctx.policy_request)
             outcome = x.decision.outcome if x.decision is not None else None

@@ -33,7 +33,7 @@ class DecisionEntry(NamedTuple):
 
     request_id: str
     api_id: str | None
-    outcome: str  # the resource policy's outcome, or NO_POLICY
+    outcome: str | None  # the resource policy's outcome, NO_POLICY, or None: not evaluated
     allowed: bool | None  # the final verdict (None: no verdict was reached)
     values: Any
 
@@ -62,7 +62,8 @@ class DecisionQuery:
             return False
         if self.outcome is None:
             return True
-        return entry.outcome == self.outcome or (self.outcome == "Deny" and entry.outcome.endswith("Deny"))
+        outcome = entry.outcome or ""
+        return outcome == self.outcome or (self.outcome == "Deny" and outcome.endswith("Deny"))
 
 
 class DecisionLog:

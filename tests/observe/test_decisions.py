@@ -54,24 +54,61 @@ async def test_event_shape(backend: RecordingBackend) -> None:
     async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
         ids = await _traffic(gw)
         (event,) = (await _decisions(gw, f"?request_id={ids[2]}"))["events"]
-    assert event["version"] == 1
+    assert event["version"] == 2
     assert event["eventTime"].endswith("Z") and len(event["eventTime"]) == len("2026-11-29T12:00:00.123Z")
-    assert (event["apiId"], event["stage"], event["httpMethod"], event["path"]) == (
+    assert (event["apiId"], event["apiAccount"], event["stage"], event["httpMethod"], event["path"]) == (
         "abcdef1234",
+        "123456789012",
         "prod",
         "GET",
         "/prod/pets",
     )
+    assert (event["resourcePath"], event["authorizationType"]) == ("/{proxy+}", "NONE")
     assert event["resourceArn"] == f"{API}/prod/GET/pets"
     assert (event["caller"], event["sourceIp"]) == (EVE, "127.0.0.1")
-    assert event["requestContext"]["aws:sourceip"] == ["127.0.0.1"]
-    assert event["requestContext"]["aws:principalaccount"] == ["999999999999"]
+    request = event["request"]
+    assert (request["principal"], request["action"], request["resource"]) == (
+        EVE,
+        "execute-api:Invoke",
+        f"{API}/prod/GET/pets",
+    )
+    assert request["context"]["aws:sourceip"] == ["127.0.0.1"]
+    assert request["context"]["aws:principalaccount"] == ["999999999999"]
     decision = event["policy"]
-    assert decision["decision"] == "ExplicitDeny"
-    assert decision["deciding"] == [{"index": 1, "sid": "NoEve", "effect": "Deny"}]
+    assert decision["decision"] == "ExplicitDeny" and decision["source"] == "inline policy"
+    stored = {**POLICY["Statement"][1], "Resource": f"{API}/*"}  # as stored: the shorthand spelled out
+    assert decision["deciding"] == [{"index": 1, "sid": "NoEve", "effect": "Deny", "statement": stored}]
     assert [s["applies"] for s in decision["statements"]] == [True, True]
-    assert event["verdict"].endswith("-> ExplicitDeny")
-    assert event["authorizer"]["column"] == "neither"  # auth NONE: no authorizer's say, the header's caller
+    assert event["verdict"] == {
+        "outcome": "ExplicitDeny",
+        "rule": "policy-only",
+        "row": {"authorizer": "-", "policy": "Deny"},
+        "explanation": "policy-only: -/Deny -> ExplicitDeny",
+    }
+    assert event["authorizer"] is None  # auth NONE: no authorizer ran; the header's caller is request.principal
+    assert event["flow"] == {"cognitoRequiresPolicyAllow": True}
+    assert event["refusal"] == {"stage": "authorization", "responseType": "ACCESS_DENIED"}
+    assert "shadowDecision" not in event
+
+
+async def test_an_allowed_request_has_no_refusal_and_the_unrouted_one_no_event(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
+        ids = await _traffic(gw)
+        events = {e["requestId"]: e for e in (await _decisions(gw, "?limit=all"))["events"]}
+    assert events[ids[0]]["refusal"] is None and events[ids[0]]["status"] == 200
+    assert events[ids[1]]["refusal"] == {"stage": "authorization", "responseType": "ACCESS_DENIED"}
+    assert ids[3] not in events  # an unknown stage: no API stage ran, nothing was decided
+
+
+async def test_a_request_without_a_method_is_refused_at_the_route(backend: RecordingBackend) -> None:
+    config = {"api": {"backend": backend.url, "policy": POLICY, "routes": [{"resource": "/pets", "method": "GET"}]}}
+    async with GatewayServer(config=config) as gw:
+        reply = await request_from(gw.url + "/prod/cats")
+        (event,) = (await _decisions(gw))["events"]
+    assert reply.status == 403
+    assert (event["outcome"], event["verdict"], event["allowed"]) == (None, None, None)  # never evaluated
+    assert (event["resourcePath"], event["authorizationType"]) == (None, None)
+    assert event["refusal"] == {"stage": "route", "responseType": "MISSING_AUTHENTICATION_TOKEN"}
 
 
 async def test_the_trace_names_what_failed(backend: RecordingBackend) -> None:
@@ -92,6 +129,7 @@ async def test_the_trace_names_what_failed(backend: RecordingBackend) -> None:
         ("?allowed=false", ["ExplicitDeny", "ImplicitDeny"]),
         ("?allowed=true", ["Allow"]),
         ("?limit=2", ["ExplicitDeny", "ImplicitDeny"]),
+        ("?limit=all", ["ExplicitDeny", "ImplicitDeny", "Allow"]),
         ("?outcome=Deny&limit=1", ["ExplicitDeny"]),
         ("?api=abcdef1234&outcome=Allow", ["Allow"]),
         ("?api=other", []),
@@ -108,8 +146,8 @@ async def test_filters(backend: RecordingBackend, query: str, outcomes: list[str
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("?limit=0", "`limit` must be a number from 1 to 1000, got `0`"),
-        ("?limit=x", "`limit` must be a number from 1 to 1000, got `x`"),
+        ("?limit=0", "`limit` must be a number from 1 to 1000 or `all`, got `0`"),
+        ("?limit=x", "`limit` must be a number from 1 to 1000 or `all`, got `x`"),
         ("?outcome=allow", "`outcome` must be one of Allow, ExplicitDeny, ImplicitDeny, NoPolicy, Deny, got `allow`"),
         ("?allowed=yes", "`allowed` must be true or false, got `yes`"),
         ("?colour=red", "unknown parameter `colour` (expected limit, api, outcome, request_id, allowed)"),
@@ -147,4 +185,4 @@ async def test_decisions_file_holds_every_event_as_json_lines(backend: Recording
     assert len(lines) == 3
     written = [json.loads(line) for line in lines]
     assert written == served[::-1]  # the same events, oldest first
-    assert all(event["version"] == 1 for event in written)
+    assert all(event["version"] == 2 for event in written)
