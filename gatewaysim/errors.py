@@ -5,6 +5,7 @@
     GatewaysimError
     ├── PolicyError(ValueError)        a policy document is malformed (every problem, located)
     ├── ConfigError(ValueError)        a config file or flag is malformed (every problem, located)
+    ├── DocumentError(ValueError)      a YAML/JSON text cannot be read safely (safeload.py)
     ├── AuthorizerError                an authorizer could not give an answer (maps to a 500)
     ├── RequestTooLarge                the request body passed the payload limit (maps to a 413)
     └── UpstreamError(ConnectionError) the backend could not be reached or answered badly
@@ -12,17 +13,24 @@
         └── UpstreamUnavailable
 
 Messages follow one style: lowercase, one line, user values in backticks, located as
-``source: json.path: what is wrong``. Each error knows the CLI exit code it maps to.
+``source: json.path: what is wrong``. Each error knows the CLI exit code it maps to. A value
+quoted in a message is cut to ``MAX_QUOTED`` characters and a message to ``MAX_MESSAGE``
+(SECURITY: an error line never echoes a whole hostile value).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Final
 
 __all__ = [
     "AuthorizerError",
+    "MAX_MESSAGE",
+    "MAX_QUOTED",
     "ConfigError",
+    "DocumentError",
     "GatewaysimError",
     "PolicyError",
     "Problem",
@@ -30,7 +38,22 @@ __all__ = [
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnavailable",
+    "shorten",
 ]
+
+MAX_QUOTED: Final = 100
+"""Characters of one backticked value an error line quotes; the rest is cut."""
+MAX_MESSAGE: Final = 600
+"""Characters of one problem message; the rest is cut."""
+_QUOTED: Final = re.compile(rf"`([^`]{{{MAX_QUOTED + 1},}})`")
+
+
+def shorten(message: str) -> str:
+    """``message`` with every backticked value cut to ``MAX_QUOTED`` characters, the whole to ``MAX_MESSAGE``."""
+    if len(message) <= MAX_QUOTED:
+        return message
+    cut = _QUOTED.sub(lambda m: f"`{m.group(1)[:MAX_QUOTED]}...` ({len(m.group(1))} characters)", message)
+    return cut if len(cut) <= MAX_MESSAGE else cut[:MAX_MESSAGE] + "... (cut)"
 
 
 class GatewaysimError(Exception):
@@ -45,6 +68,11 @@ class Problem:
 
     path: str
     message: str
+
+    def __post_init__(self) -> None:
+        # SECURITY: a hostile value (a 60 KB string, an expanded YAML bomb) never fills an error line.
+        object.__setattr__(self, "path", shorten(self.path))
+        object.__setattr__(self, "message", shorten(self.message))
 
     def render(self, source: str | None = None) -> str:
         """The one-line form ``source: path: message``."""
@@ -78,6 +106,13 @@ class ConfigError(_LocatedError):
     """A configuration file or flag is malformed; ``problems`` lists each located problem."""
 
     kind = "config"
+
+
+class DocumentError(_LocatedError):
+    """A YAML or JSON text that cannot be read safely: not UTF-8, not valid, too large, too deep,
+    or a YAML alias bomb (``gatewaysim.safeload``). Readers re-raise it as their own kind."""
+
+    kind = "document"
 
 
 class AuthorizerError(GatewaysimError):

@@ -26,20 +26,21 @@ LAYERS: Final[Mapping[str, int]] = {
     "header_rules": 0,
     "suggest": 0,  # "did you mean": difflib over known names
     "examples": 0,  # the echo backend and example authorizer service: aiohttp only
-    "policy": 1,  # the IAM policy language, pure
-    "context": 2,  # RequestContext: ids + a policy Request
-    "lint": 2,
-    "imports": 2,
-    "authorizers": 2,
-    "config": 3,  # YAML + flags -> Settings (reads authorizer configs, imported documents)
-    "observe": 4,  # access log, decision log
-    "integrations": 4,  # what runs after authorization
-    "gateway": 5,  # the request path in stage order; admin, reload, banner beside it
-    "scenarios": 6,
-    "testing": 6,
-    "cli": 7,
-    "pytest_plugin": 7,
-    "__main__": 8,
+    "safeload": 1,  # the one hardened YAML/JSON reader (its errors are the vocabulary's)
+    "policy": 2,  # the IAM policy language, pure
+    "context": 3,  # RequestContext: ids + a policy Request
+    "lint": 3,
+    "imports": 3,
+    "authorizers": 3,
+    "config": 4,  # YAML + flags -> Settings (reads authorizer configs, imported documents)
+    "observe": 5,  # access log, decision log
+    "integrations": 5,  # what runs after authorization
+    "gateway": 6,  # the request path in stage order; admin, reload, banner beside it
+    "scenarios": 7,
+    "testing": 7,
+    "cli": 8,
+    "pytest_plugin": 8,
+    "__main__": 9,
 }
 
 

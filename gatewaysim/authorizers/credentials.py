@@ -33,7 +33,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
+from gatewaysim.safeload import read_text
 
 __all__ = ["Credential", "CredentialStore", "PrincipalInfo", "VerifiedCaller", "parse_principal"]
 
@@ -199,9 +200,11 @@ class CredentialStore:
     def from_credentials_file(cls, path: str | Path, *, principals: Mapping[str, str] | None = None) -> CredentialStore:
         """Read an AWS CLI credentials file; each profile needs a principal ARN."""
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = read_text(path)
         except OSError as exc:
             raise ConfigError([Problem("", f"cannot read file: {exc.strerror}")], str(path)) from exc
+        except DocumentError as exc:
+            raise ConfigError(exc.problems, str(path)) from None
         return cls.from_credentials_text(text, source=str(path), principals=principals)
 
     @classmethod

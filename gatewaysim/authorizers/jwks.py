@@ -12,7 +12,6 @@ Fetches honour HTTP API's documented limits by default: 1.5 s timeout, 150000 by
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -24,7 +23,8 @@ import aiohttp
 from jwt import PyJWK
 from jwt.exceptions import InvalidKeyError, PyJWKError
 
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
+from gatewaysim.safeload import Limits, load_json, read_text
 
 __all__ = ["SUPPORTED_ALGORITHMS", "JwksCache", "JwksSource", "parse_jwks"]
 
@@ -222,15 +222,17 @@ class JwksCache:
 
     def _read_file(self, path: Path) -> bytes:
         try:
-            return path.read_bytes()
+            return read_text(path, Limits(max_bytes=self.max_bytes)).encode("utf-8")
         except OSError as exc:
             raise self._error(f"cannot read file: {exc.strerror}") from exc
+        except DocumentError as exc:
+            raise self._error(exc.problems[0].message) from None
 
     def _parse(self, data: bytes) -> dict[str, PyJWK]:
         try:
-            document = json.loads(data)
-        except ValueError as exc:
-            raise self._error("not valid JSON") from exc
+            document = load_json(data, Limits(max_bytes=self.max_bytes))  # SECURITY: bounded
+        except DocumentError as exc:
+            raise self._error(exc.problems[0].message) from None
         return parse_jwks(document, self.source.describe(), self.algorithms)
 
     def _error(self, message: str) -> ConfigError:

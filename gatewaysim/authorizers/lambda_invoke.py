@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from gatewaysim.errors import AuthorizerError
+from gatewaysim.safeload import Limits, load_json
 
 __all__ = [
     "FunctionUnauthorized",
@@ -38,6 +39,8 @@ __all__ = [
     "PythonInvoker",
     "UNAUTHORIZED_MESSAGE",
 ]
+
+_ANSWER_LIMITS = Limits(max_bytes=6 * 1024 * 1024, max_nodes=100_000)  # Lambda's 6 MB response payload
 
 UNAUTHORIZED_MESSAGE = "Unauthorized"
 
@@ -138,8 +141,8 @@ class HttpInvoker:
     async def __call__(self, event: dict[str, Any]) -> Any:
         status, text = await self._post(event)
         try:
-            answer = json.loads(text)
-        except ValueError:
+            answer = load_json(text, _ANSWER_LIMITS)  # SECURITY: bounded (gatewaysim.safeload)
+        except ValueError:  # DocumentError is one
             raise AuthorizerError(
                 f"authorizer `{self.name}` answered HTTP {status} with a body that is not JSON"
             ) from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from gatewaysim.errors import ConfigError, PolicyError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
 from gatewaysim.lint import (
     ApiContext,
     LintReport,
@@ -27,6 +27,7 @@ from gatewaysim.lint import (
 )
 from gatewaysim.lint.model import AUTH_TYPES, ENDPOINT_TYPES
 from gatewaysim.policy import Policy
+from gatewaysim.safeload import POLICY_LIMITS, read_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -125,10 +126,11 @@ def _from_files(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError([Problem("", f"cannot read the policy: {reason}")], str(path)) from exc
+        return read_text(path, POLICY_LIMITS)
+    except OSError as exc:
+        raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
+    except DocumentError as exc:
+        raise ConfigError([Problem("", f"cannot read the policy: {exc.problems[0].message}")], str(path)) from None
 
 
 def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Iterator[_Target | str]:

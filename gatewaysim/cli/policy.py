@@ -25,8 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final, TextIO
 
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.gateway.admin_client import admin_call, default_token, default_url
+from gatewaysim.safeload import POLICY_LIMITS, read_text
 
 __all__ = ["add_arguments", "read_policy_argument", "run"]
 
@@ -61,9 +62,11 @@ def read_policy_argument(value: str) -> bytes:
         return value.encode("utf-8")
     path = Path(value.removeprefix("file://"))
     try:
-        return path.read_bytes()
+        return read_text(path, POLICY_LIMITS).encode("utf-8")
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
+    except DocumentError as exc:
+        raise ConfigError([Problem("", f"cannot read the policy: {exc.problems[0].message}")], str(path)) from None
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:

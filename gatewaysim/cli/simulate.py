@@ -13,7 +13,7 @@ from typing import Any, TextIO
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthType
 from gatewaysim.cli.simulate_input import context_notes, method_spec
 from gatewaysim.config.which_api import choose_api
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.gateway.authorize.tables import (
     PRE_AUTH_CHECK,
     FlowSettings,
@@ -25,6 +25,7 @@ from gatewaysim.gateway.authorize.tables import (
 from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.explain import explain_table
+from gatewaysim.safeload import FILE_LIMITS, POLICY_LIMITS, load_json, read_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -111,9 +112,11 @@ def _combine(args: argparse.Namespace, request: Request, decision: Decision) -> 
 
 def _read_policy(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_text(path, POLICY_LIMITS)
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
+    except DocumentError as exc:
+        raise ConfigError([Problem("", f"cannot read the policy: {exc.problems[0].message}")], str(path)) from None
 
 
 def _requests(args: argparse.Namespace, policy_text: str, err: TextIO) -> Iterator[Request]:
@@ -154,18 +157,20 @@ def _as_list(value: Any) -> list[Any]:
 
 def _requests_file(path: Path) -> Iterator[Request]:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = read_text(path, FILE_LIMITS).splitlines()
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read: {exc.strerror}")], str(path)) from exc
+    except DocumentError as exc:
+        raise ConfigError(exc.problems, str(path)) from None
     problems: list[Problem] = []
     requests: list[Request] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(f"line {number}", f"not JSON: {exc.msg}"))
+            data = load_json(line, POLICY_LIMITS)
+        except DocumentError as exc:
+            problems.append(Problem(f"line {number}", exc.problems[0].message))
             continue
         if not isinstance(data, Mapping) or not data.get("resource"):
             problems.append(Problem(f"line {number}", "must be an object with at least `resource`"))

@@ -38,8 +38,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from gatewaysim.arn import api_arn
 from gatewaysim.config import fields as f
 from gatewaysim.config import live
@@ -53,9 +51,10 @@ from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
-from gatewaysim.errors import ConfigError, PolicyError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
 from gatewaysim.lint.findings import ERROR, Finding
 from gatewaysim.policy import CompiledPolicy, compile_policy
+from gatewaysim.safeload import POLICY_LIMITS, load_yaml, read_text
 from gatewaysim.suggest import did_you_mean
 
 __all__ = [
@@ -240,16 +239,11 @@ def load_settings(
         return build_settings({}, overrides=overrides, strict=strict)
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        raw = load_yaml(read_text(file))  # SECURITY: size, depth and alias limits (gatewaysim.safeload)
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(file)) from exc
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise ConfigError([Problem("", f"not valid YAML: {where}{problem}")], str(file)) from exc
+    except DocumentError as exc:
+        raise ConfigError(exc.problems, str(file)) from None
     return build_settings(
         {} if raw is None else raw, source=str(file), base_dir=file.parent, overrides=overrides, strict=strict
     )
@@ -397,9 +391,12 @@ def _load_policy(
     else:
         file = Path(ref) if from_flag or Path(ref).is_absolute() else base_dir / ref
         try:
-            document = file.read_text(encoding="utf-8")
+            document = read_text(file, POLICY_LIMITS)
         except OSError as exc:
             checker.add(path, f"cannot read policy `{file}`: {exc.strerror}")
+            return None, None, None
+        except DocumentError as exc:
+            checker.policy_errors.append((path, PolicyError(exc.problems, str(file))))
             return None, None, None
         source = str(file)
     try:

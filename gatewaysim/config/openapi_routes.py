@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
+from gatewaysim.safeload import load_json_or_yaml, read_text
 
 __all__ = ["AUTHORIZER_KEY", "OpenApiAuth", "load_openapi", "read_openapi"]
 
@@ -60,11 +59,11 @@ class OpenApiAuth:
 def load_openapi(file: Path) -> OpenApiAuth:
     """Read and convert ``file`` (YAML or JSON); raises ``ConfigError`` located in the file."""
     try:
-        document = yaml.safe_load(file.read_text(encoding="utf-8"))
+        document = load_json_or_yaml(read_text(file))  # SECURITY: bounded (gatewaysim.safeload)
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(file)) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError([Problem("", "not valid YAML or JSON")], str(file)) from exc
+    except DocumentError as exc:
+        raise ConfigError(exc.problems, str(file)) from None
     return read_openapi(document, source=str(file))
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from typing import Any, Final
@@ -11,6 +10,7 @@ import aiohttp
 from yarl import URL
 
 from gatewaysim.errors import GatewaysimError
+from gatewaysim.safeload import load_json
 
 __all__ = [
     "DEFAULT_URL",
@@ -54,7 +54,7 @@ class AdminReply:
     def json(self) -> Any:
         """The body parsed as JSON (None when empty or not JSON)."""
         try:
-            return json.loads(self.body) if self.body else None
+            return load_json(self.body) if self.body else None
         except ValueError:
             return None
 

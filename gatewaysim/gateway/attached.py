@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.gateway.authorize.difference import PolicyView, StatementId, statement_ids
 from gatewaysim.policy import CompiledPolicy, compile_policy
+from gatewaysim.safeload import POLICY_LIMITS, load_json_or_yaml, read_text
 
 __all__ = [
     "SHORTHAND",
@@ -103,7 +102,7 @@ def _attached(
     source = source or "inline policy"
     if document is None:  # settings built by hand: read the file back if there is one
         path = Path(source)
-        document = path.read_text(encoding="utf-8") if path.is_file() else {}
+        document = read_text(path, POLICY_LIMITS) if path.is_file() else {}
     return attach_policy(document, api_arn=api_arn, source=source, compiled=compiled)
 
 
@@ -111,11 +110,7 @@ def _as_mapping(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     """The JSON object of an already valid document (JSON or YAML text, or a mapping)."""
     if isinstance(document, Mapping):
         return document
-    text = document.decode("utf-8") if isinstance(document, bytes) else document
-    try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError:
-        loaded = yaml.safe_load(text)
+    loaded = load_json_or_yaml(document, POLICY_LIMITS)  # compiled already, so it reads
     return loaded if isinstance(loaded, Mapping) else {}
 
 

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from gatewaysim.safeload import FILE_LIMITS, BoundedSafeLoader, Limits, load_yaml
+
 __all__ = ["SHORT_FORMS", "CfnLoader", "load_cfn_yaml"]
 
 SHORT_FORMS: dict[str, str] = {
@@ -42,8 +44,8 @@ SHORT_FORMS: dict[str, str] = {
 """Short-form tag name -> long-form key."""
 
 
-class CfnLoader(yaml.SafeLoader):
-    """SafeLoader that knows CloudFormation's ``!Tag`` short forms and keeps timestamps as text."""
+class CfnLoader(BoundedSafeLoader):
+    """A bounded SafeLoader that knows CloudFormation's ``!Tag`` short forms and keeps timestamps as text."""
 
 
 # SECURITY: copy the resolver table before editing, so the global SafeLoader stays untouched.
@@ -75,6 +77,9 @@ def _construct_short_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.N
 CfnLoader.add_multi_constructor("!", _construct_short_form)
 
 
-def load_cfn_yaml(text: str) -> Any:
-    """Load YAML (or JSON, a subset) with CloudFormation's short-form tags expanded."""
-    return yaml.load(text, Loader=CfnLoader)  # SECURITY: CfnLoader is a SafeLoader subclass
+def load_cfn_yaml(text: str, limits: Limits = FILE_LIMITS) -> Any:
+    """Load YAML (or JSON, a subset) with CloudFormation's short-form tags expanded.
+
+    Raises ``DocumentError`` (SECURITY: size, depth and alias limits of ``gatewaysim.safeload``).
+    """
+    return load_yaml(text, limits, CfnLoader)  # SECURITY: CfnLoader is a SafeLoader subclass

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gatewaysim.errors import Problem
+from gatewaysim.errors import DocumentError, Problem
+from gatewaysim.safeload import POLICY_LIMITS, FormatError, load_json
 
 __all__ = ["Found", "ImportOptions", "ImportedPolicy", "Route", "decode_policy_text", "finish_document"]
 
@@ -72,17 +72,20 @@ def decode_policy_text(text: str) -> Any:
     """
     stripped = text.strip()
     try:
-        return json.loads(stripped)
-    except ValueError:
-        pass
-    try:
-        inner = json.loads(f'"{stripped}"')
-    except ValueError:
-        raise ValueError("the policy text is not JSON") from None
-    try:
-        return json.loads(inner)
-    except ValueError:
-        raise ValueError("the policy text is not JSON, even after unescaping") from None
+        try:
+            return load_json(stripped, POLICY_LIMITS)
+        except FormatError:
+            pass
+        try:
+            inner = load_json(f'"{stripped}"', POLICY_LIMITS)
+        except FormatError:
+            raise ValueError("the policy text is not JSON") from None
+        try:
+            return load_json(inner, POLICY_LIMITS)
+        except FormatError:
+            raise ValueError("the policy text is not JSON, even after unescaping") from None
+    except DocumentError as exc:  # over a limit: say which
+        raise ValueError(exc.problems[0].message) from None
 
 
 def finish_document(value: Any, location: str, problems: list[Problem]) -> dict[str, Any] | None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.imports.cfn_yaml import load_cfn_yaml
 from gatewaysim.imports.model import decode_policy_text
+from gatewaysim.safeload import FormatError, load_json, read_text
 
 __all__ = ["parse_source", "read_source"]
 
@@ -31,26 +29,25 @@ def read_source(source: str | Path) -> tuple[str, str | None]:
         message = "terraform HCL is not read; use a `.tf.json` file or `terraform show -json` output"
         raise ConfigError([Problem("", message)], str(path))
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        return read_text(path), str(path)  # SECURITY: size and encoding checked (gatewaysim.safeload)
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
+    except DocumentError as exc:
+        raise ConfigError(exc.problems, str(path)) from None
 
 
 def parse_source(text: str, name: str | None) -> Any:
     """JSON first; then the escaped policy text the AWS CLI prints; then YAML with ``!Ref``-style tags."""
     try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    if text.lstrip().startswith('{\\"'):
         try:
-            return decode_policy_text(text)
-        except ValueError as exc:
-            raise ConfigError([Problem("", str(exc))], name) from None
-    try:
+            return load_json(text)
+        except FormatError:
+            pass
+        if text.lstrip().startswith('{\\"'):
+            try:
+                return decode_policy_text(text)
+            except ValueError as exc:
+                raise ConfigError([Problem("", str(exc))], name) from None
         return load_cfn_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        reason = getattr(exc, "problem", None) or "not valid JSON or YAML"
-        raise ConfigError([Problem(where, str(reason))], name) from None
+    except DocumentError as exc:  # SECURITY: bounded (gatewaysim.safeload); a located line
+        raise ConfigError(exc.problems, name) from None

@@ -9,7 +9,6 @@ evaluated policy text under ``root_module.resources[].values.policy``, child mod
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from gatewaysim.errors import Problem
 from gatewaysim.imports.intrinsics import partition_of, url_suffix
 from gatewaysim.imports.model import Found, ImportedPolicy, ImportOptions, finish_document
+from gatewaysim.safeload import POLICY_LIMITS, load_json
 
 __all__ = ["POLICY_TYPES", "REFERENCES", "extract_terraform", "extract_terraform_show"]
 
@@ -117,7 +117,7 @@ def _policy_value(raw: Any, interpolator: _Interpolator, path: str) -> Any:
         if encoded is None:
             return interpolator.text(raw, path)
         try:
-            raw = json.loads(encoded.group(1))
+            raw = load_json(encoded.group(1), POLICY_LIMITS)
         except ValueError:
             interpolator.problems.append(Problem(path, "the `jsonencode(...)` argument is not JSON-compatible"))
             return None

@@ -10,17 +10,15 @@ gives one ``GS000`` error per problem; the linter itself never raises for a bad 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import yaml
-
-from gatewaysim.errors import PolicyError
+from gatewaysim.errors import DocumentError, PolicyError
 from gatewaysim.lint.findings import ERROR, WARNING, Finding, LintReport, render_json, render_text
 from gatewaysim.lint.model import ApiContext, LintInput, MethodAuth
 from gatewaysim.lint.table import CHECKS, PARSE_ERROR, Check
 from gatewaysim.policy import Policy, parse_policy
+from gatewaysim.safeload import POLICY_LIMITS, load_json_or_yaml
 
 __all__ = [
     "CHECKS",
@@ -81,15 +79,10 @@ def _raw(document: str | bytes | Mapping[str, Any] | Policy) -> Mapping[str, Any
         return document
     if isinstance(document, Policy):
         return None
-    text = document.decode("utf-8", "replace") if isinstance(document, bytes) else document
-    loaded: object
     try:
-        loaded = json.loads(text)
-    except ValueError:
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError:
-            return None
+        loaded = load_json_or_yaml(document, POLICY_LIMITS)
+    except DocumentError:
+        return None  # parse_policy reports it
     return loaded if isinstance(loaded, Mapping) else None
 
 

@@ -8,15 +8,13 @@ parses always compiles.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
-from gatewaysim.errors import PolicyError, Problem
+from gatewaysim.errors import DocumentError, PolicyError, Problem
 from gatewaysim.policy import conditions, principals
+from gatewaysim.safeload import POLICY_LIMITS, load_json_or_yaml
 from gatewaysim.suggest import did_you_mean
 
 __all__ = ["VERSIONS", "Policy", "Statement", "parse_policy"]
@@ -101,15 +99,11 @@ def parse_policy(
 def _load(document: str | bytes | Mapping[str, Any], problems: list[Problem]) -> Mapping[str, Any] | None:
     if isinstance(document, Mapping):
         return document
-    text = document.decode("utf-8") if isinstance(document, bytes) else document
     try:
-        loaded = json.loads(text)
-    except json.JSONDecodeError as json_exc:
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError:
-            problems.append(Problem("", f"not valid JSON or YAML: {json_exc.msg} at line {json_exc.lineno}"))
-            return None
+        loaded = load_json_or_yaml(document, POLICY_LIMITS)  # SECURITY: bounded (gatewaysim.safeload)
+    except DocumentError as exc:
+        problems.extend(exc.problems)
+        return None
     if not isinstance(loaded, Mapping):
         problems.append(Problem("", f"a policy must be an object, not {_kind(loaded)}"))
         return None

@@ -25,10 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from gatewaysim import arn
-from gatewaysim.errors import ConfigError, Problem
+from gatewaysim.errors import ConfigError, DocumentError, Problem
+from gatewaysim.safeload import load_yaml, read_text
 from gatewaysim.scenarios.fields import (
     REQUEST_FIELDS,
     ApiRef,
@@ -117,13 +116,11 @@ def load_scenarios(path: str | Path) -> ScenarioFile:
     """Read and check a scenario file; raise ``ConfigError`` listing every located problem."""
     file = Path(path)
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = load_yaml(read_text(file))  # SECURITY: bounded (gatewaysim.safeload)
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], source=str(file)) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError([Problem(where, "not valid YAML")], source=str(file)) from exc
+    except DocumentError as exc:
+        raise ConfigError(exc.problems, source=str(file)) from None
     return parse_scenarios(raw, base_dir=file.parent, source=str(file))
 
 

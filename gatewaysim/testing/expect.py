@@ -19,6 +19,7 @@ from gatewaysim.config.load import IdentitySettings
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.policy import Decision
 from gatewaysim.policy.explain import explain_table
+from gatewaysim.safeload import load_json
 
 __all__ = [
     "GatewayReply",
@@ -59,7 +60,7 @@ class GatewayReply:
 
     def json(self) -> Any:
         """The body parsed as JSON."""
-        return json.loads(self.body)
+        return load_json(self.body)
 
     @property
     def request_id(self) -> str | None:

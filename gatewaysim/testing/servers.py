@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -31,6 +30,7 @@ from gatewaysim.config.load import Settings, build_settings
 from gatewaysim.gateway.runner import AppServer
 from gatewaysim.gateway.service import Gateway
 from gatewaysim.observe.access_log import AccessLog
+from gatewaysim.safeload import load_json
 
 __all__ = [
     "BackendServer",
@@ -106,7 +106,7 @@ class ClientReply:
 
     def json(self) -> Any:
         """The body parsed as JSON."""
-        return json.loads(self.body)
+        return load_json(self.body)
 
 
 async def request_from(

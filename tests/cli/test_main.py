@@ -19,6 +19,7 @@ from gatewaysim.cli.main import build_parser
 from gatewaysim.config.load import load_settings
 from gatewaysim.gateway.banner import describe_methods
 from gatewaysim.testing import RecordingBackend, request_from
+from tests.hostile import yaml_bomb
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -64,6 +65,23 @@ def test_every_config_problem_one_line_each(tmp_path: Path, capsys: pytest.Captu
     assert all(line.startswith(f"gatewaysim: config `{config}`: ") for line in lines)
     assert any("--account: must be a 12-digit account id" in line for line in lines)
     assert "Traceback" not in "".join(lines)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (yaml_bomb(7, 10), "YAML aliases expand the document to over 1000000 values: line 6"),
+        (b"\xff\xfe", "not UTF-8 text: byte `0xff` at line 1, column 1"),
+        (b"[" * 100_000, "nested deeper than 100 levels: line 1"),
+    ],
+)
+def test_a_hostile_config_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: bytes, problem: str
+) -> None:
+    config = tmp_path / "g.yaml"
+    config.write_bytes(text)
+    assert main(["serve", "--config", str(config)]) == 2
+    assert capsys.readouterr().err == f"gatewaysim: config `{config}`: {problem}\n"
 
 
 def test_bad_policy_file_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

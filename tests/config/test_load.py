@@ -21,6 +21,7 @@ from gatewaysim.config.load import (
 from gatewaysim.errors import ConfigError, PolicyError
 from gatewaysim.gateway.dispatch import PREFIX_ROOT
 from gatewaysim.gateway.service import HEALTH_PATH
+from tests.hostile import yaml_bomb
 
 OPEN_POLICY = {
     "Version": "2012-10-17",
@@ -182,6 +183,30 @@ def test_yaml_syntax_error_is_located(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(config)
     assert str(info.value).startswith(f"config `{config}`: not valid YAML: line ")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (yaml_bomb(9, 9), "YAML aliases expand the document to over 1000000 values: line 7"),
+        (b"api:\n  id: caf\xe9\n", "not UTF-8 text: byte `0xe9` at line 2, column 10"),
+        (b"api: " + b"[" * 3000, "nested deeper than 100 levels: line 1"),
+        (b"port: " + b"9" * 5000, "not valid YAML: a number has more than 4300 digits"),
+    ],
+)
+def test_a_hostile_config_is_one_located_error(tmp_path: Path, text: bytes, problem: str) -> None:
+    config = tmp_path / "g.yaml"
+    config.write_bytes(text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert str(info.value) == f"config `{config}`: {problem}"
+
+
+def test_a_hostile_policy_file_is_a_located_policy_error(tmp_path: Path) -> None:
+    _write(tmp_path, "p.json", "[" * 5000)
+    with pytest.raises(PolicyError) as info:
+        build_settings({"api": {"policy": "p.json"}}, base_dir=tmp_path)
+    assert str(info.value) == f"policy `{tmp_path / 'p.json'}`: nested deeper than 100 levels"
 
 
 def test_missing_config_file(tmp_path: Path) -> None:

@@ -121,7 +121,7 @@ def test_a_broken_openapi_file_is_located(tmp_path: Path) -> None:
     bad.write_text("paths: [", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         build_settings({"api": {"openapi": "api.yaml"}}, base_dir=tmp_path)
-    assert str(info.value) == f"config: api.openapi: `{bad}`: not valid YAML or JSON"
+    assert str(info.value).startswith(f"config: api.openapi: `{bad}`: not valid JSON or YAML: line 1: ")
 
 
 # -- the gateway serving the imported methods ---------------------------------------------------------

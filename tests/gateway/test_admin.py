@@ -12,6 +12,7 @@ from gatewaysim.config.load import build_settings
 from gatewaysim.gateway.admin import MAX_POLICY_BYTES, is_loopback
 from gatewaysim.imports import import_policy
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
+from tests.hostile import yaml_bomb
 from tests.live_support import LiveGateway, non_loopback_address, policy, statement
 
 API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
@@ -59,6 +60,37 @@ async def test_bad_put_is_refused_and_the_old_policy_keeps_answering(backend: Re
     }
     assert after.status == 200
     assert current.json() == policy(statement(resource=f"{API}/*"))
+
+
+HOSTILE_PUTS = [
+    # a YAML alias bomb of 10**6 values in 340 bytes
+    (yaml_bomb(6, 10), "policy: YAML aliases expand the document to over 100000 values: line 5"),
+    (b"[" * 30_000 + b"]" * 30_000, "policy: nested deeper than 100 levels"),
+    (b"Version: " + b"{a: " * 15_000, "policy: nested deeper than 100 levels: line 1"),
+    (b"\xc3\x28", "policy: not UTF-8 text: byte `0xc3` at line 1, column 1"),
+]
+
+
+@pytest.mark.parametrize(("body", "error"), HOSTILE_PUTS)
+async def test_a_hostile_put_is_a_short_400_and_the_old_policy_stays(
+    backend: RecordingBackend, body: bytes, error: str
+) -> None:
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        reply = await _put(gw, body)
+        health = await request_from(gw.url + "/_gatewaysim/health")
+        after = await request_from(gw.url + "/prod/x")
+    assert reply.status == 400 and len(reply.body) < 300
+    assert reply.json() == {"message": "the policy is not valid; the old one stays", "errors": [error]}
+    assert (health.status, after.status) == (200, 200)
+
+
+async def test_an_error_line_quotes_at_most_100_characters(backend: RecordingBackend) -> None:
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        bad = await _put(gw, {"Version": "2012-10-17", "Statement": [{**statement(), "Action": "x" * 60_000}]})
+    assert bad.status == 400 and len(bad.body) < 400
+    assert bad.json()["errors"] == [
+        f"policy: Statement[0].Action: `{'x' * 100}...` (60000 characters) is not an action (expected `service:Action`)"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -695,8 +695,8 @@ def test_bare_policy_file_and_text() -> None:
 def test_invalid_yaml_is_located_by_line() -> None:
     with pytest.raises(ConfigError) as exc:
         import_policy("Resources:\n  A: [unclosed\n  B: 1\n")
-    [(path, _)] = problems(exc)
-    assert path.startswith("line ")
+    [(path, message)] = problems(exc)
+    assert path == "" and message.startswith("not valid YAML: line 3: ")
 
 
 @pytest.mark.parametrize(

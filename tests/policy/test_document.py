@@ -217,7 +217,7 @@ def test_all_problems_are_collected_and_the_message_names_the_source() -> None:
 
 def test_text_that_is_neither_json_nor_yaml() -> None:
     assert problems("{not json") == [
-        "not valid JSON or YAML: Expecting property name enclosed in double quotes at line 1"
+        "not valid JSON or YAML: Expecting property name enclosed in double quotes at line 1, column 2"
     ]
     assert problems("[1, 2]") == ["a policy must be an object, not a list"]
 

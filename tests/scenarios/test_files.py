@@ -348,7 +348,9 @@ scenarios:
 
 
 def test_invalid_yaml_and_wrong_top_level(tmp_path: Path) -> None:
-    assert _problems(tmp_path, "api: [unclosed\n") == [("line 2", "not valid YAML")]
+    assert _problems(tmp_path, "api: [unclosed\n") == [
+        ("", "not valid YAML: line 2: expected ',' or ']', but got '<stream end>'")
+    ]
     assert _problems(tmp_path, "- a list\n") == [("", "a scenario file must be a mapping")]
     assert _problems(tmp_path, "{}\n") == [
         ("api", "missing: a mapping with `id`, `account` and `region`"),
