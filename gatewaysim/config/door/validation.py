@@ -21,7 +21,6 @@ only when a config has models); another model is referenced as
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +28,8 @@ from typing import Any, Final
 
 from gatewaysim.config import fields as f
 from gatewaysim.config.fields import INVALID, Checker
+from gatewaysim.errors import DocumentError
+from gatewaysim.safeload import POLICY_LIMITS, load_json
 
 __all__ = [
     "PARAMETER_LOCATIONS",
@@ -112,9 +113,9 @@ def models(c: Checker, path: str, raw: Any) -> Any:
             continue
         if isinstance(schema, str):
             try:
-                schema = json.loads(schema)
-            except json.JSONDecodeError as exc:
-                c.add(where, f"the schema text is not JSON: {exc.msg} at character {exc.pos}")
+                schema = load_json(schema, POLICY_LIMITS)  # SECURITY: bounded (gatewaysim.safeload)
+            except DocumentError as exc:
+                c.add(where, f"the schema text is not JSON: {exc.problems[0].message}")
                 continue
         problem = check_schema(schema)
         if problem is not None:
