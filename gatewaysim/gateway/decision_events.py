@@ -87,7 +87,18 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
     decision = x.decision
     outcome = decision.outcome.value if decision is not None else None if policy_configured else NO_POLICY
     values = DecisionValues(
-        ctx, decision, x.authz, x.verdict, status, x.settings, x.method, x.attached, policy_configured, x.refused, x.refused_by, x.shadow
+        ctx,
+        decision,
+        x.authz,
+        x.verdict,
+        status,
+        x.settings,
+        x.method,
+        x.attached,
+        policy_configured,
+        x.refused,
+        x.refused_by,
+        x.shadow,
     )
     return DecisionEntry(x.ids.request_id, x.api_id, outcome, x.verdict.allowed if x.verdict else None, values)
 
