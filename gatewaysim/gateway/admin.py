@@ -1,16 +1,6 @@
 """The admin API under ``/_gatewaysim/``: read and replace resource policies, read the decision log.
 
-===================================================  ========================================================
-``GET    /_gatewaysim/apis``                         every API: ``{"items": [{"id", "arn", "policy", ...}]}``
-``GET    /_gatewaysim/apis/{api-id}/policy``         the policy document as stored (404: none attached)
-``PUT    /_gatewaysim/apis/{api-id}/policy``         validate, then attach the body (400: located errors)
-``DELETE /_gatewaysim/apis/{api-id}/policy``         detach: the API has no resource policy (204)
-``GET|PUT|DELETE .../{api-id}/shadow-policy``        the same for the shadow policy (``gateway.shadow``):
-                                                     evaluated for every request, never enforced
-``GET    /_gatewaysim/decisions``                    recent decisions, newest first (``decisions.py``);
-                                                     ``limit=all`` for the whole ring
-===================================================  ========================================================
-
+===================================================  =================================================
 A change takes effect for the next request, without a redeploy (AWS needs one: a policy changed
 with ``update-rest-api`` applies from the next ``create-deployment``). Only loopback clients are
 answered (the socket peer, whatever ``X-Forwarded-For`` says) unless ``admin.allow_remote``;
@@ -41,12 +31,29 @@ from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
 
-__all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "AdminApi", "is_loopback"]
+__all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "RESOURCES", "AdminApi", "is_loopback"]
 
 logger = logging.getLogger("gatewaysim.gateway.admin")
 
 ADMIN_PREFIX: Final = "/_gatewaysim/"
 MAX_POLICY_BYTES: Final = 64 * 1024  # AWS allows 8192 characters; room for pretty-printed drafts
+RESOURCES: Final = (
+    ("/_gatewaysim/", ("GET",), "this list"),
+    ("/_gatewaysim/health", ("GET", "HEAD"), "200 once the gateway is serving (no access rule)"),
+    ("/_gatewaysim/apis", ("GET",), "every API, in the shape of get-rest-apis"),
+    ("/_gatewaysim/apis/{api-id}/policy", ("GET", "PUT", "DELETE"), "read, replace or remove an API's policy"),
+    (
+        "/_gatewaysim/apis/{api-id}/shadow-policy",
+        ("GET", "PUT", "DELETE"),
+        "the same for the shadow policy: evaluated for every request, never enforced",
+    ),
+    (
+        "/_gatewaysim/decisions",
+        ("GET",),
+        "recent decisions, newest first (limit or limit=all, api, outcome, request_id, allowed)",
+    ),
+)
+"""What ``GET /_gatewaysim/`` lists: path, methods, what it is for."""
 _POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/(policy|shadow-policy)$")
 _Handler = Callable[[web.BaseRequest, str], Awaitable[web.Response]]
 
@@ -91,6 +98,7 @@ class AdminApi:
         self.decisions = decisions
         self._token = settings.token.encode() if settings.token else None
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
+            "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
             "/_gatewaysim/decisions": {"GET": self._list_decisions},
         }
@@ -134,6 +142,10 @@ class AdminApi:
     def _api(self, api_id: str) -> ApiRuntime | web.Response:
         runtime = self.apis.get(api_id)
         return runtime if runtime is not None else _error(404, f"no api `{api_id}` (apis: {', '.join(self.apis)})")
+
+    async def _index(self, request: web.BaseRequest, _: str) -> web.Response:
+        resources = [{"path": path, "methods": list(methods), "description": text} for path, methods, text in RESOURCES]
+        return _answer({"resources": resources, "apis": list(self.apis)})
 
     async def _list_apis(self, request: web.BaseRequest, _: str) -> web.Response:
         return _answer({"items": [_api_item(api_id, runtime) for api_id, runtime in self.apis.items()]})

@@ -248,3 +248,20 @@ async def test_allow_remote_with_token_answers_a_remote_peer(backend: RecordingB
 )
 def test_is_loopback(address: str, loopback: bool) -> None:
     assert is_loopback(address) is loopback
+
+
+async def test_the_admin_root_lists_what_is_there(backend: RecordingBackend) -> None:
+    """`GET /_gatewaysim/` answers with every admin resource, its methods and what it is for."""
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        reply = await request_from(gw.url + "/_gatewaysim/")
+    assert reply.status == 200
+    listed = {item["path"]: item for item in reply.json()["resources"]}
+    assert set(listed) >= {
+        "/_gatewaysim/health",
+        "/_gatewaysim/apis",
+        "/_gatewaysim/apis/{api-id}/policy",
+        "/_gatewaysim/decisions",
+    }
+    assert listed["/_gatewaysim/apis/{api-id}/policy"]["methods"] == ["GET", "PUT", "DELETE"]
+    assert all(item["description"] for item in listed.values())
+    assert reply.json()["apis"] == ["abcdef1234"]
