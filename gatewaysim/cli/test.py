@@ -26,6 +26,7 @@ from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.scenarios.files import EvaluateFn, ScenarioFile, evaluator_for, load_scenarios, run_scenarios
 from gatewaysim.scenarios.http import HttpTarget, run_over_http
 from gatewaysim.scenarios.report import Checked, FileReport, render_json, render_text
+from gatewaysim.scenarios.same_policy import policy_difference
 
 __all__ = ["add_arguments", "run"]
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     """Run every scenario file; 0 all pass, 1 any fails, 2 bad input."""
     err = err if err is not None else sys.stderr
     try:
-        reports = _reports(args)
+        reports = _reports(args, err)
     except GatewaysimError as exc:
         err.write("".join(f"gatewaysim test: {line}\n" for line in str(exc).splitlines()))
         return exc.exit_code
@@ -55,14 +56,14 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     return 1 if any(row.result == "fail" for report in reports for row in report.rows) else 0
 
 
-def _reports(args: argparse.Namespace) -> list[FileReport]:
+def _reports(args: argparse.Namespace, err: TextIO) -> list[FileReport]:
     if args.url and args.policy:
         problem = Problem("--policy", "not with --url: the gateway answers with its own policy")
         raise ConfigError([problem], "command line")
     files = _load_all(args.files)
     settings = _load_config(args.config)
     if args.url:
-        return asyncio.run(_over_http(files, args.url, _http_target(args, settings)))
+        return asyncio.run(_over_http(files, args.url, _http_target(args, settings), err))
     reports = []
     for scenario_file in files:
         evaluate, against = _evaluator(scenario_file, args.policy, settings)
@@ -71,8 +72,14 @@ def _reports(args: argparse.Namespace) -> list[FileReport]:
     return reports
 
 
-async def _over_http(files: list[ScenarioFile], url: str, target: HttpTarget) -> list[FileReport]:
-    return [FileReport(_name(f), url, "http", tuple(await run_over_http(f, target))) for f in files]
+async def _over_http(files: list[ScenarioFile], url: str, target: HttpTarget, err: TextIO) -> list[FileReport]:
+    reports = []
+    for scenario_file in files:
+        difference = await policy_difference(scenario_file, url, target.token)
+        if difference is not None:
+            err.write(f"gatewaysim test: warning: `{_name(scenario_file)}`: {difference}\n")
+        reports.append(FileReport(_name(scenario_file), url, "http", tuple(await run_over_http(scenario_file, target))))
+    return reports
 
 
 def _name(scenario_file: ScenarioFile) -> str:

@@ -281,3 +281,37 @@ async def test_a_key_without_an_identity_header_is_skipped(
     assert list(_rows(out).values()).count("SKIP") == 2
     assert "skipped: `aws:vpcsourceip` has no identity header at the gateway (identity.headers; pass --config)" in out
     assert len(gw.records) == 1
+
+
+async def test_url_warns_when_the_gateway_holds_another_policy(
+    tmp_path: Path, backend: RecordingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The rows would test the gateway's policy, not the file's: say so before the table."""
+    scenarios = _broken_corporate_network(tmp_path)
+    gateway = _gateway_for(EXAMPLES / "corporate-network.scenarios.yaml", backend.url, trusted_proxies=["127.0.0.1/32"])
+    async with gateway as gw:
+        await _main("test", str(scenarios), "--url", gw.url)
+    err = capsys.readouterr().err
+    assert (
+        f"gatewaysim test: warning: `{scenarios}`: the gateway's api `abcdef1234` holds another policy"
+        " (inline policy) than this file's (`corporate-network.json`): the rows test the gateway's policy"
+    ) in err, err
+
+
+async def test_url_warns_when_the_gateway_holds_no_policy(
+    backend: RecordingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = EXAMPLES / "corporate-network.scenarios.yaml"
+    async with GatewayServer(backend=backend.url, trusted_proxies=["127.0.0.1/32"]) as gw:
+        await _main("test", str(path), "--url", gw.url)
+    err = capsys.readouterr().err
+    assert f"gatewaysim test: warning: `{path}`: the gateway's api `abcdef1234` has no resource policy" in err, err
+
+
+async def test_url_with_the_same_policy_has_no_warning(
+    backend: RecordingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = EXAMPLES / "corporate-network.scenarios.yaml"
+    async with _gateway_for(path, backend.url, trusted_proxies=["127.0.0.1/32"]) as gw:
+        assert await _main("test", str(path), "--url", gw.url) == 0
+    assert "warning" not in capsys.readouterr().err
