@@ -6,6 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY gatewaysim ./gatewaysim
+# gatewaysim/data/examples is a link to config/examples: the examples ship as package data (`gatewaysim init`)
+COPY config ./config
 RUN pip install . && rm -rf /src
 COPY config /config
 WORKDIR /config

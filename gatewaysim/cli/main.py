@@ -18,6 +18,7 @@ from typing import Final, TextIO
 
 from gatewaysim import __version__
 from gatewaysim.cli import check as check_cli
+from gatewaysim.cli import init as init_cli
 from gatewaysim.cli import policy as policy_cli
 from gatewaysim.cli import simulate
 from gatewaysim.cli import test as scenario_cli
@@ -131,6 +132,7 @@ def _one_line_logging() -> None:
 
 # The sub-commands, in the order `--help` lists them.
 COMMANDS: Final[dict[str, Command]] = {
+    "init": Command("write a starter config, policy and scenario file here", init_cli.add_arguments, init_cli.run),
     "serve": Command("run the gateway in front of a backend", _serve_arguments, _run_serve),
     "simulate": Command("evaluate requests against a policy, no server", simulate.add_arguments, simulate.run),
     "check": Command("lint resource policies against their API", check_cli.add_arguments, check_cli.run),
