@@ -1,4 +1,4 @@
-"""Correlation ids: the request id, the ``apigw`` id and the X-Ray trace root.
+"""Correlation ids: the request id, the ``apigw`` id and the X-Ray trace root; resource ids.
 
 They label a request in logs and headers; they are not secrets and nothing trusts them. So they
 come from ``random.getrandbits`` (no system call; re-seeded in forked children) rather than
@@ -8,10 +8,12 @@ come from ``random.getrandbits`` (no system call; re-seeded in forked children) 
 from __future__ import annotations
 
 import base64
+import functools
+import hashlib
 from random import getrandbits
 from typing import Final, NamedTuple
 
-__all__ = ["RequestIds", "apigw_id", "request_id", "trace_root"]
+__all__ = ["RequestIds", "apigw_id", "deployment_id", "request_id", "resource_id", "trace_root"]
 
 _UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
@@ -50,3 +52,31 @@ class RequestIds(NamedTuple):
     def headers(self) -> dict[str, str]:
         """The id headers for any answer, gateway-made or forwarded."""
         return {"x-amzn-RequestId": self.request_id, "x-amz-apigw-id": self.apigw_id}
+
+
+_ID_ALPHABET: Final = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _short_id(text: str, length: int) -> str:
+    digest = int.from_bytes(hashlib.sha256(text.encode()).digest()[:12], "big")
+    out = []
+    for _ in range(length):
+        digest, index = divmod(digest, len(_ID_ALPHABET))
+        out.append(_ID_ALPHABET[index])
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def resource_id(api_id: str, resource: str) -> str:
+    """A 10-character resource id (``$context.resourceId``), the same for every request to ``resource``.
+
+    AWS assigns random ids; these are derived from the API and the resource template, so the
+    authorizer's event, the proxy event and the logs agree, across restarts too.
+    """
+    return _short_id(f"{api_id} {resource}", 10)
+
+
+@functools.lru_cache(maxsize=256)
+def deployment_id(api_id: str, stage: str) -> str:
+    """A 6-character id of the deployment behind ``stage`` (``$context.deploymentId``; one per stage here)."""
+    return _short_id(f"{api_id} {stage} deployment", 6)

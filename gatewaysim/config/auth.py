@@ -37,6 +37,7 @@ from gatewaysim.config import fields as f
 from gatewaysim.config.fields import Checker
 from gatewaysim.config.flow import DEFAULT_SETTINGS, FlowSettings
 from gatewaysim.config.openapi_routes import OpenApiAuth, load_openapi
+from gatewaysim.config.route_integration import with_integration
 from gatewaysim.config.routes import Route, RouteMatch, RouteTable
 from gatewaysim.errors import ConfigError
 
@@ -227,11 +228,13 @@ def _validated(checker: Checker, items: Sequence[Any], where: Sequence[str]) -> 
     out: list[tuple[str, Route]] = []
     for item, location in zip(items, where, strict=True):
         try:
-            routes = RouteTable.from_config([item]).routes
+            routes: Sequence[Route] = RouteTable.from_config([item]).routes
         except ConfigError as exc:
             for problem in exc.problems:
                 checker.add(location, problem.message)
             continue
+        if isinstance(item, Mapping) and "integration" in item:
+            routes = with_integration(checker, f"{location}.integration", item["integration"], routes)
         out += [(location, route) for route in routes]
     return out
 

@@ -72,20 +72,32 @@ _CONTEXT_KEY: Final = re.compile(r"^[A-Za-z0-9-]+:[A-Za-z0-9_/.-]+$")
 
 
 class Checker:
-    """Collects problems; paths set by a flag are reported under the flag's name."""
+    """Collects problems and warnings; paths set by a flag are reported under the flag's name.
+
+    A problem stops the config from loading; a warning (something AWS has that gatewaysim does
+    not emulate, or a setting AWS ignores) is reported and the config still loads.
+    """
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.origins: dict[str, str] = {}  # config path -> flag that set it
         self.policy_errors: list[tuple[str, PolicyError]] = []
+        self.functions: frozenset[str] | None = None  # the config's function names, once read
+
+    def _located(self, path: str) -> str:
+        for origin, flag in self.origins.items():
+            if path == origin or path.startswith((origin + ".", origin + "[")):
+                return flag
+        return path
 
     def add(self, path: str, message: str) -> None:
         """Record a problem at ``path`` (or at the flag that set it)."""
-        for origin, flag in self.origins.items():
-            if path == origin or path.startswith((origin + ".", origin + "[")):
-                path = flag
-                break
-        self.problems.append(Problem(path, message))
+        self.problems.append(Problem(self._located(path), message))
+
+    def warn(self, path: str, message: str) -> None:
+        """Record a warning at ``path``: the config loads, and the warning is reported."""
+        self.warnings.append(Problem(self._located(path), message))
 
     def section(self, path: str, raw: Any, table: Table) -> dict[str, Any]:
         """Parse a mapping with ``table``; unknown keys and bad values are recorded."""
@@ -251,6 +263,24 @@ def _number(minimum: float, strict: bool, integer: bool) -> Parser:
 positive_number = _number(0, strict=True, integer=False)
 positive_int = _number(0, strict=True, integer=True)
 non_negative_number = _number(0, strict=False, integer=False)
+
+
+_MEDIA_TYPE: Final = re.compile(r"^[A-Za-z0-9*!#$&^_.+-]+/[A-Za-z0-9*!#$&^_.+-]+$")
+
+
+def media_types(c: Checker, path: str, raw: Any) -> Any:
+    """A list of media types like ``image/png`` or ``image/*`` (``binaryMediaTypes``)."""
+    if not isinstance(raw, list):
+        c.add(path, "must be a list of media types like `image/png`")
+        return INVALID
+    out: list[str] = []
+    for i, item in enumerate(raw):
+        text = item.replace("~1", "/") if isinstance(item, str) else item  # OpenAPI's escaped form
+        if not isinstance(text, str) or not _MEDIA_TYPE.match(text):
+            c.add(f"{path}[{i}]", f"must be a media type like `image/png` or `image/*`, got `{item}`")
+        else:
+            out.append(text.lower())
+    return tuple(out) if len(out) == len(raw) else INVALID
 
 
 def networks(c: Checker, path: str, raw: Any) -> Any:

@@ -3,7 +3,7 @@
 ::
 
     admin: {enabled: true, token: null, allow_remote: false}
-    reload: {enabled: true, interval_s: 0.5}
+    reload: {enabled: true, interval_s: 0.5, functions: false}
 
 ``allow_remote: true`` needs a ``token``: an admin API open to the network without one would let
 anyone replace the resource policy.
@@ -43,14 +43,18 @@ class AdminSettings:
 
 @dataclass(frozen=True, slots=True)
 class ReloadSettings:
-    """Hot reload: poll the config file and the policy files every ``interval_s`` seconds."""
+    """Hot reload: poll the config file and the policy files every ``interval_s`` seconds.
+
+    ``functions``: restart a local function's workers when its code changes (``--reload-functions``).
+    """
 
     enabled: bool = True
     interval_s: float = 0.5
+    functions: bool = False
 
 
 _ADMIN_FIELDS: Final[f.Table] = {"enabled": f.boolean, "token": f.optional_string, "allow_remote": f.boolean}
-_RELOAD_FIELDS: Final[f.Table] = {"enabled": f.boolean, "interval_s": f.positive_number}
+_RELOAD_FIELDS: Final[f.Table] = {"enabled": f.boolean, "interval_s": f.positive_number, "functions": f.boolean}
 
 
 def admin_section(checker: Checker, path: str, raw: Any) -> Any:

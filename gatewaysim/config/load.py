@@ -15,13 +15,17 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
       url_style: stage                 # `/{stage}/{path}` as AWS; `bare`: `/{path}` (one stage, as sam local)
       policy: default-policy.json      # relative to this file; a mapping inline; null = none
       backend: http://127.0.0.1:9000   # or `demo` (the built-in echo backend)
+      binary_media_types: [image/png]  # binaryMediaTypes (spec 18.7)
+      routes: [...]                    # each may carry an `integration` (integration.py)
+    functions: {hello: {handler: app.lambda_handler, code: fn/}}   # AWS_PROXY functions (functions.py)
     identity: {trusted_proxies: [10.0.0.0/8]}
     log: {format: json, file: null, decisions_file: null, decisions_ring: 1000}
     admin: {enabled: true, token: null, allow_remote: false}   # /_gatewaysim/ (live_settings.py)
     reload: {enabled: true, interval_s: 0.5}                    # hot reload (--no-reload)
 
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
-message``; unknown keys are errors. A policy that fails to parse is reported as a
+message``; unknown keys are errors. What AWS has but gatewaysim does not emulate is a warning
+(``Settings.warnings``, located the same way); the config still loads. A policy that fails to parse is reported as a
 ``PolicyError`` located in its own file. With neither ``policy`` nor ``backend`` given, an API
 gets the embedded default: the seed's corporate-network policy in front of the demo backend.
 With a backend but no policy the API is open: API Gateway treats an API without a resource
@@ -49,6 +53,7 @@ from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings
 from gatewaysim.config.door.throttle import Throttle, throttle
 from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
+from gatewaysim.config.functions import FunctionSettings, functions_section
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
@@ -115,6 +120,7 @@ class ApiSettings:
     shadow_policy_source: str | None = None
     shadow_policy_document: str | Mapping[str, Any] | None = field(default=None, repr=False, compare=False)
     backend: str | None = None  # None: the built-in demo backend
+    binary_media_types: tuple[str, ...] = ()  # binaryMediaTypes: lower-case `type/subtype`, `*` allowed
     strip_stage: bool = True
     forward: ForwardSettings = field(default_factory=ForwardSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)  # routes, authorizers, flow (auth_config.py)
@@ -145,6 +151,8 @@ class Settings:
     shutdown_timeout_s: float = 10.0
     admin: AdminSettings = field(default_factory=AdminSettings)
     reload: ReloadSettings = field(default_factory=ReloadSettings)
+    functions: Mapping[str, FunctionSettings] = field(default_factory=dict)  # AWS_PROXY functions by name
+    warnings: tuple[Problem, ...] = ()  # what AWS has and gatewaysim does not emulate (the config loads)
     source: str | None = None
     api_keys: tuple[ApiKey, ...] = ()  # account-level, shared by the APIs (config.door.keys)
     usage_plans: tuple[UsagePlan, ...] = ()
@@ -199,6 +207,7 @@ _API_FIELDS: Final[f.Table] = {
     "policy": f.policy_ref,
     "shadow_policy": f.policy_ref,
     "backend": f.backend,
+    "binary_media_types": f.media_types,
     "strip_stage": f.boolean,
     "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
     **AUTH_FIELDS,  # routes, authorizers, openapi, flow ...: checked together by auth_config.parse_auth
@@ -218,6 +227,7 @@ _TOP_FIELDS: Final[f.Table] = {
     "api_keys": door_keys.api_keys,
     "usage_plans": door_keys.usage_plans,
     "account_throttling": throttle,
+    "functions": lambda c, path, raw: raw,
 }
 
 
@@ -265,8 +275,12 @@ def build_settings(
     top = checker.section("", doc, _TOP_FIELDS)
     if "api" in top and "apis" in top:
         checker.add("apis", "give either `api` (one API) or `apis` (a list), not both")
+    functions = functions_section(checker, "functions", top.get("functions"), base_dir or Path.cwd())
+    declared = top.get("functions") or {}
+    checker.functions = frozenset(map(str, declared)) if isinstance(declared, Mapping) else None  # bad ones too
     apis = _parse_apis(checker, top, base_dir or Path.cwd())
-    settings = Settings(apis=apis, source=source, **{k: v for k, v in top.items() if k not in ("api", "apis")})
+    rest = {k: v for k, v in top.items() if k not in ("api", "apis", "functions")}
+    settings = Settings(apis=apis, source=source, functions=functions, warnings=tuple(checker.warnings), **rest)
     _raise_problems(checker, source)
     findings = tuple(reference_findings(settings, "apis" if "apis" in top else "api"))
     if strict:

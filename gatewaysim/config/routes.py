@@ -1,7 +1,8 @@
 """The route table: resource path templates and their methods, matched like API Gateway REST.
 
 A route is a (resource template, method) pair such as ``GET /pets/{petId}`` or ``ANY /{proxy+}``,
-carrying the method's ``authorizationType``, authorizer name and authorization scopes.
+carrying the method's ``authorizationType``, authorizer name and authorization scopes, and its
+``integration`` (``config.integration``; None: the API's ``backend``, HTTP_PROXY).
 
 Matching (spec 1.2, last paragraph; measured behaviour): the candidate resources whose template
 matches the path are tried from the most specific to the least specific (segment by segment: a
@@ -27,6 +28,7 @@ from gatewaysim.authorizers.base import AuthType
 from gatewaysim.config.door.throttle import Throttle, throttle
 from gatewaysim.config.door.validation import request_models, request_parameters
 from gatewaysim.config.fields import INVALID, Checker
+from gatewaysim.config.integration import Integration
 from gatewaysim.errors import ConfigError, Problem
 
 __all__ = ["ANY", "HTTP_METHODS", "Route", "RouteMatch", "RouteTable", "parse_template"]
@@ -57,6 +59,7 @@ class Route:
     request_parameters: tuple[tuple[str, bool], ...] = ()
     request_models: tuple[tuple[str, str], ...] = ()
     throttle: Throttle | None = None
+    integration: Integration | None = None  # None: the API's backend (HTTP_PROXY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +241,7 @@ def _routes_from_item(item: Mapping[str, Any]) -> list[Route]:
         "authorizer",
         "authorizationScopes",
         *_DOOR_ITEM_KEYS,
+        "integration",  # parsed by the caller (config.integration), which locates its problems
     }
     if unknown:
         raise ValueError(f"unknown key `{sorted(unknown)[0]}`")

@@ -1,4 +1,4 @@
-"""What ``gatewaysim serve`` prints at start: where it listens and what it enforces."""
+"""What ``gatewaysim serve`` prints at start: where it listens, what it enforces, what it warns about."""
 
 from __future__ import annotations
 
@@ -48,11 +48,15 @@ def _method_auth(route: Route) -> str:
         text += f" ({route.authorizer})"
     if route.authorization_scopes:
         text += f", scopes {', '.join(route.authorization_scopes)}"
+    integration = route.integration
+    if integration is not None:
+        target = integration.function or integration.uri
+        text += f"; {integration.type.value}{f' {target}' if target else ''}"
     return text
 
 
 def describe_methods(auth: AuthSettings) -> list[str]:
-    """How each method is authorized: ``GET /pets/{petId} -> CUSTOM (tenants)``, then any other path."""
+    """How each method is authorized and integrated: ``GET /pets/{petId} -> CUSTOM (tenants); AWS_PROXY pets``."""
     if auth.catch_all:
         return [f"methods: every path and method -> {_method_auth(auth.default or Route('/'))}"]
     other = _method_auth(auth.default) if auth.default is not None else "403 Missing Authentication Token"
@@ -95,5 +99,7 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str) -> str:
     headers = [f"{identity.principal_header} -> principal", *(f"{h} -> {k}" for h, k in identity.headers)]
     lines.append(f"  identity headers: {'; '.join(headers)}")
     lines.append(f"  access log: {settings.log.file or 'stderr'} ({settings.log.format})")
-    lines.append(f"  health: {url}/_gatewaysim/health")
+    where = f"config `{settings.source}`" if settings.source else "config"
+    lines.extend(f"  warning: {problem.render(where)}" for problem in settings.warnings)
+    lines.append(f"  health: {url}/_gatewaysim/health")  # last: readers wait for this line
     return "\n".join(lines)

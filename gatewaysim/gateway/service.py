@@ -12,7 +12,7 @@
       authz    = await call_authorizer(...)               the method's authorizer, if any (auth_stage.py)
       decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
       verdict  = decide(...)                              the AWS outcome tables (flow.py)
-    response = await forwarder.forward(...)             the integration, streamed
+    response = await self.integration.run(...)          the method's integration (gateway.integrate)
 
 Each stage returns a plain value; ``Exchange`` keeps those values for the access log, which
 never recomputes anything. Every failure becomes a gateway response (responses.py); a caller
@@ -42,7 +42,7 @@ from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, Auth
 from gatewaysim.config.load import ApiSettings, Settings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, RequestContext
-from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
+from gatewaysim.errors import RequestTooLarge
 from gatewaysim.examples.echo_backend import create_demo_app
 from gatewaysim.gateway.admin import ADMIN_PREFIX, AdminApi
 from gatewaysim.gateway.authorize.stage import (
@@ -50,7 +50,6 @@ from gatewaysim.gateway.authorize.stage import (
     AuthorizerHost,
     authorizer_for,
     authorizer_request,
-    backend_headers,
     call_authorizer,
     caller_context,
     evaluate,
@@ -64,6 +63,7 @@ from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
+from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
@@ -72,7 +72,7 @@ from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.gateway.shadow import shadow_difference
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
-from gatewaysim.integrations.http_proxy.outgoing import drop_set, outgoing_headers
+from gatewaysim.integrations.http_proxy.outgoing import drop_set
 from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
 from gatewaysim.observe.access_log import AccessLog
 from gatewaysim.observe.decisions import DecisionLog
@@ -91,12 +91,6 @@ __all__ = [
 logger = logging.getLogger("gatewaysim.gateway.service")
 
 HEALTH_PATH: Final = "/_gatewaysim/health"
-# Errors the forwarder raises before the answer starts -> gateway response type (first match wins).
-FORWARD_ERRORS: Final = (
-    (RequestTooLarge, "REQUEST_TOO_LARGE"),
-    (UpstreamTimeout, "INTEGRATION_TIMEOUT"),
-    (UpstreamError, "INTEGRATION_FAILURE"),
-)
 
 
 def route(method: str, raw_target: str, api: ApiSettings, *, prefixed: bool = False) -> Target | Rejected:
@@ -168,7 +162,7 @@ class Gateway:
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
-        self._drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
+        self.integration = IntegrationStage(drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS)
         self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in lifecycle()
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
@@ -265,7 +259,7 @@ class Gateway:
             return x.fail("REQUEST_TOO_LARGE", str(exc))
         if not verdict.allowed:
             return x.refuse(verdict)
-        return await self._forward(request, api, x.ctx or ctx, x, method, body)
+        return await self.integration.run(request, api, x.ctx or ctx, x, method, body)
 
     async def authorization(
         self, request: web.BaseRequest, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
@@ -329,39 +323,6 @@ class Gateway:
         if isinstance(target, Rejected):
             return Unlocated(target.reason, api.settings.api_id)
         return Located(api, target, api.settings.auth.match(method, target.path))
-
-    async def _forward(
-        self,
-        request: web.BaseRequest,
-        api: ApiRuntime,
-        ctx: RequestContext,
-        x: Exchange,
-        method: RouteMatch | None = None,
-        body: bytes | None = None,
-    ) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        port = int(sockname[1]) if isinstance(sockname, tuple) else 0
-        headers = outgoing_headers(request.headers, self._drop, ctx, port)
-        auth_type = method.route.authorization_type if method is not None else AuthType.NONE
-        backend_headers(headers, auth_type, x.authz)  # authorizer output in, a SigV4 Authorization out
-        try:
-            result = await api.forwarder.forward(
-                request,
-                backend_url=api.backend_url,
-                path=ctx.path if api.settings.strip_stage else ctx.full_path,
-                query_string=ctx.query_string,
-                headers=headers,
-                response_headers=x.ids.headers(),
-                body=body,
-                prepared=True,  # outgoing_headers dropped the hop-by-hop headers already
-            )
-        except GatewaysimError as exc:
-            kind = next((k for cls, k in FORWARD_ERRORS if isinstance(exc, cls)), "API_CONFIGURATION_ERROR")
-            return x.fail(kind, str(exc))
-        x.length, x.upstream = result.response_length, result.integration_latency_ms
-        if result.error is not None:
-            x.error = (type(result.error).__name__, str(result.error))
-        return result.response
 
     def _health(self) -> web.Response:
         body = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}

@@ -17,7 +17,7 @@ import pytest
 from gatewaysim.cli import COMMANDS, main
 from gatewaysim.cli.main import build_parser
 from gatewaysim.config.load import load_settings
-from gatewaysim.gateway.banner import describe_methods
+from gatewaysim.gateway.banner import banner, describe_methods
 from gatewaysim.testing import RecordingBackend, request_from
 from tests.hostile import yaml_bomb
 
@@ -247,3 +247,27 @@ def test_every_help_lists_every_verb() -> None:
             assert re.search(rf"\b{verb}\b", line), (prog, verb, line)
         checked += 1
     assert checked >= 1  # `policy` has verbs
+
+
+def test_banner_shows_integrations_and_config_warnings(tmp_path: Path) -> None:
+    config = tmp_path / "g.yaml"
+    config.write_text(
+        "api:\n"
+        "  backend: http://127.0.0.1:9\n"
+        "  routes:\n"
+        "    - {resource: /m, method: OPTIONS, integration: {type: MOCK}}\n"
+        "    - resource: /h\n"
+        "      method: GET\n"
+        "      integration: {type: HTTP_PROXY, uri: 'http://h/x', contentHandling: CONVERT_TO_TEXT}\n"
+    )
+    settings = load_settings(config)
+    lines = describe_methods(settings.apis[0].auth)
+    assert "  OPTIONS /m -> NONE; MOCK" in lines
+    assert "  GET /h -> NONE; HTTP_PROXY http://h/x" in lines
+    text = banner(settings, {}, "http://127.0.0.1:8080")
+    warning = (
+        f"  warning: config `{config}`: api.routes[1].integration.contentHandling: "
+        "payload conversion (`contentHandling`) is not emulated; bodies pass as they are"
+    )
+    assert warning in text.splitlines()
+    assert text.splitlines()[-1].startswith("  health:")

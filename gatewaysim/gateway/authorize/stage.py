@@ -45,6 +45,7 @@ from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
 from gatewaysim.errors import RequestTooLarge
+from gatewaysim.ids import resource_id
 from gatewaysim.integrations.http_proxy.stream import too_large_message
 from gatewaysim.policy import CompiledPolicy, Decision, Request
 from gatewaysim.policy.principals import principal_context_keys
@@ -135,6 +136,7 @@ def authorizer_request(
         region=api.region,
         request_id=ctx.ids.request_id,
         raw_path=request.raw_path.partition("?")[0],  # as sent: what a SigV4 client signed
+        resource_id=resource_id(api.api_id, method.resource_path),  # the proxy event's too
         query_string=ctx.query_string,
         condition_context=ctx.policy_request.context,
         authorization_scopes=method.route.authorization_scopes,

@@ -129,6 +129,8 @@ class Forwarder:
         response_headers: Mapping[str, str] | None = None,
         body: bytes | None = None,
         prepared: bool = False,
+        method: str | None = None,
+        timeout_s: float | None = None,
     ) -> ForwardResult:
         """Send ``request`` to ``backend_url`` + ``path`` (+ ``?query_string``) and stream back.
 
@@ -141,6 +143,8 @@ class Forwarder:
         body already read (an authorizer needed it): it is sent instead of the client's stream.
         The returned response is finished, or, when the backend's whole answer came in its first
         chunk, a ``web.Response`` holding it, which aiohttp writes once the handler returns it.
+        ``method`` and ``timeout_s`` override the request's verb and the settings' timeout (a
+        method's own integration: ``httpMethod``, ``timeoutInMillis``).
         """
         if self._session is None:
             raise RuntimeError("forwarder is not started: call `await forwarder.start()` first")
@@ -154,7 +158,8 @@ class Forwarder:
         out["Host"] = url.host_port_subcomponent or ""
         if size is not None and (body or declared is not None):
             out["Content-Length"] = str(size)  # same framing as the client's
-        upload = Upload(request, limit, self.settings.timeout_s)
+        timeout = self.settings.timeout_s if timeout_s is None else timeout_s
+        upload = Upload(request, limit, timeout)
         data: AsyncIterator[bytes] | bytes | None = body or None
         if body is None and request.body_exists and declared != 0:
             data = upload.chunks()
@@ -162,7 +167,7 @@ class Forwarder:
         started = time.perf_counter()
         try:
             try:
-                upstream = await self._send(self._session, request.method, url, out, data, upload)
+                upstream = await self._send(self._session, method or request.method, url, out, data, upload)
             except _ClientGone as gone:
                 status = CLIENT_CLOSED_REQUEST
                 return ForwardResult(web.Response(status=status), status, 0, _elapsed_ms(started), gone.cause)
@@ -184,7 +189,7 @@ class Forwarder:
         upload: Upload,
     ) -> aiohttp.ClientResponse:
         """Send the request; return once the answer headers are in. Errors mapped here."""
-        timeout_s = self.settings.timeout_s
+        timeout_s = upload.timeout_s
         try:
             async with asyncio.timeout(timeout_s) as deadline:
                 upload.deadline = deadline
