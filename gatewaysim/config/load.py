@@ -25,8 +25,8 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
 
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
 message``; unknown keys are errors. What AWS has but gatewaysim does not emulate is a warning
-(``Settings.warnings``, located the same way); the config still loads. A policy that fails to parse is reported as a
-``PolicyError`` located in its own file. With neither ``policy`` nor ``backend`` given, an API
+(``Settings.warnings``, located the same way); the config still loads. A policy that fails to
+parse is reported as a ``PolicyError`` located in its own file. With neither ``policy`` nor ``backend`` given, an API
 gets the embedded default: the seed's corporate-network policy in front of the demo backend.
 With a backend but no policy the API is open: API Gateway treats an API without a resource
 policy (auth type NONE) as allowing every caller.
