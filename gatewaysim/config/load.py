@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -51,6 +52,7 @@ from gatewaysim.config.door.keys import ApiKey, UsagePlan
 from gatewaysim.config.door.references import reference_findings
 from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door
 from gatewaysim.config.door.throttle import Throttle, throttle
+from gatewaysim.config.environment import expand_environment
 from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.functions import FunctionSettings, functions_section
@@ -254,6 +256,10 @@ def load_settings(
         raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(file)) from exc
     except DocumentError as exc:
         raise ConfigError(exc.problems, str(file)) from None
+    unset: list[Problem] = []
+    raw = expand_environment(raw, os.environ, unset)  # ${NAME:-default} (gatewaysim.config.environment)
+    if unset:
+        raise ConfigError(unset, str(file))
     return build_settings(
         {} if raw is None else raw, source=str(file), base_dir=file.parent, overrides=overrides, strict=strict
     )

@@ -10,6 +10,7 @@ against them. (`.ci/run` validates the file itself with ``docker-compose config`
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -90,14 +91,20 @@ def _local_command(service: Service, config_dir: Path) -> list[str]:
     return out
 
 
-def _rewrite_config(path: Path, services: dict[str, Service], gateway: Service) -> None:
-    """Service host names -> 127.0.0.1 and their ports -> the free ones, in the gateway's config."""
-    text = path.read_text()
-    for s in services.values():
-        text = text.replace(f"http://{s.name}:{s.internal_port}", f"http://127.0.0.1:{s.port}")
-    data = yaml.safe_load(text)
+def _rewrite_config(path: Path, gateway: Service) -> None:
+    """The gateway's port -> the free one, in its config."""
+    data = yaml.safe_load(path.read_text())
     data["port"] = gateway.port
     path.write_text(yaml.safe_dump(data))
+
+
+def _service_environment(services: dict[str, Service]) -> dict[str, str]:
+    """What the compose network's DNS does: ``{NAME}_HOST`` and ``{NAME}_PORT`` for every other service."""
+    env = {}
+    for s in services.values():
+        env[f"{s.name.upper()}_HOST"] = "127.0.0.1"
+        env[f"{s.name.upper()}_PORT"] = str(s.port)
+    return env
 
 
 def _healthy(service: Service) -> bool:
@@ -144,7 +151,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Servic
     shutil.copytree(ROOT / host_dir, config_dir)
     command = _local_command(gateway, config_dir)
     config = Path(command[command.index("--config") + 1])
-    _rewrite_config(config, services, gateway)
+    _rewrite_config(config, gateway)
     order = [n for n in services if n != "gateway"] + ["gateway"]
     try:
         for name in order:
@@ -152,7 +159,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Servic
             service.log = tmp / f"{name}.log"
             with service.log.open("wb") as log:
                 service.process = subprocess.Popen(
-                    _local_command(service, config_dir), stdout=subprocess.DEVNULL, stderr=log, cwd=tmp
+                    _local_command(service, config_dir),
+                    stdout=subprocess.DEVNULL,
+                    stderr=log,
+                    cwd=tmp,
+                    env={**os.environ, **_service_environment(services)},
                 )
             _wait_healthy(service)
         yield services
@@ -196,6 +207,15 @@ def test_the_image_runs_the_command_the_gateway_service_runs() -> None:
     assert json.loads(cmd[4:]) == _compose()["services"]["gateway"]["command"]
 
 
+def test_the_config_names_the_compose_services_by_default() -> None:
+    """Without the variables set (in the compose network) the hosts are the services' names."""
+    from gatewaysim.config.load import load_settings
+
+    api = load_settings(ROOT / "config" / "compose.yaml").apis[0]
+    assert api.backend == "http://backend:9000"
+    assert api.auth.authorizers["tokens"]["url"] == "http://authorizer:9001/authorize"
+
+
 def test_services_share_the_image_and_are_health_checked() -> None:
     services = _compose()["services"]
     assert {s["image"] for s in services.values()} == {"gatewaysim:local"}
@@ -205,12 +225,11 @@ def test_services_share_the_image_and_are_health_checked() -> None:
     assert depends == {"backend": {"condition": "service_healthy"}, "authorizer": {"condition": "service_healthy"}}
 
 
-def test_walkthrough(stack: dict[str, Service]) -> None:
+def _run_walkthrough(hosts: dict[str, str]) -> list[int]:
+    """Every curl line of the walkthrough, ``localhost:PORT`` mapped by ``hosts``; the gateway's statuses."""
     curl = shutil.which("curl")
     assert curl is not None, "the walkthrough needs curl (.ci/run installs it)"
-    hosts = _published(stack)
     steps = _walkthrough()
-    logged_before = len(_records(stack["gateway"]))
     assert len(steps) >= 8
     for command, status, body in steps:
         args = shlex.split(command)
@@ -222,13 +241,77 @@ def test_walkthrough(stack: dict[str, Service]) -> None:
         assert int(first.split(" ")[1]) == status, (command, out)
         if body is not None:
             assert body in out, (command, out)
-    gateway_steps = [s for c, s, _ in steps if "localhost:8080/prod" in c]
+    return [s for c, s, _ in steps if "localhost:8080/prod" in c]
+
+
+def test_walkthrough(stack: dict[str, Service]) -> None:
+    logged_before = len(_records(stack["gateway"]))
+    gateway_steps = _run_walkthrough(_published(stack))
     deadline = time.monotonic() + 5
     while (
         len(records := _records(stack["gateway"])[logged_before:]) < len(gateway_steps) and time.monotonic() < deadline
     ):
         time.sleep(0.01)  # the line is written just after the last byte of the answer
     assert [r["status"] for r in records] == gateway_steps  # one access-log line per request
+
+
+def _without_docker() -> list[tuple[dict[str, str], list[str]]]:
+    """The walkthrough's "Without Docker" lines: (environment, command) each, run in the background."""
+    block = WALKTHROUGH.read_text().split("## Without Docker", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    lines = []
+    for line in block.splitlines():
+        words = shlex.split(line.removesuffix("&"))
+        env = dict(w.split("=", 1) for w in words if re.fullmatch(r"[A-Z_]+=\S*", w))
+        lines.append((env, words[len(env) :]))
+    return lines
+
+
+def _start_local(env: dict[str, str], command: list[str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    program = {"python": sys.executable, "gatewaysim": str(BIN / "gatewaysim")}[command[0]]
+    args = [program, *command[1:]]
+    if "--port" in args:
+        args[args.index("--port") + 1] = str(port)
+    else:
+        args += ["--port", str(port)]  # the gateway: its config says 8080
+    with log.open("wb") as out:
+        return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=out, cwd=ROOT, env={**os.environ, **env})
+
+
+def test_without_docker(tmp_path: Path) -> None:
+    """The documented no-Docker commands, ports mapped to free ones, answer every curl line the same."""
+    lines = _without_docker()
+    names = ["backend", "authorizer", "gateway"]
+    assert [c[-1] if c[0] == "python" else c[1] for _, c in lines] == ["9000", "9001", "serve"]
+    ports = {name: _free_port() for name in names}
+    env_ports = {"BACKEND_PORT": str(ports["backend"]), "AUTHORIZER_PORT": str(ports["authorizer"])}
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for name, (env, command) in zip(names, lines, strict=True):
+            environment = {**env, **env_ports} if name == "gateway" else env
+            processes.append(_start_local(environment, command, ports[name], tmp_path / f"{name}.log"))
+            health = "/health" if name == "authorizer" else "/_gatewaysim/health"
+            _wait_local(f"http://127.0.0.1:{ports[name]}{health}", processes[-1], tmp_path / f"{name}.log")
+        hosts = {
+            "localhost:8080": f"127.0.0.1:{ports['gateway']}",
+            "localhost:9001": f"127.0.0.1:{ports['authorizer']}",
+        }
+        _run_walkthrough(hosts)
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGTERM)
+            process.wait(10)
+
+
+def _wait_local(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while True:
+        assert process.poll() is None, log.read_text()
+        try:
+            with urlopen(url, timeout=2):
+                return
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} never answered\n{log.read_text()}"
+            time.sleep(0.05)
 
 
 def _get(url: str, headers: dict[str, str] | None = None) -> tuple[int, Any]:
