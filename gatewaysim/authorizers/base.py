@@ -108,6 +108,7 @@ class AuthorizerRequest:
     raw_path: str = ""
     query_string: str = ""
     api_key: str | None = None
+    api_key_id: str | None = None
     resource_id: str = ""
     condition_context: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     authorization_scopes: tuple[str, ...] = ()

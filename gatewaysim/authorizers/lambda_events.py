@@ -98,6 +98,7 @@ def request_context(request: AuthorizerRequest) -> dict[str, Any]:
         "requestId": request.request_id,
         "identity": {
             "apiKey": request.api_key,
+            **({"apiKeyId": request.api_key_id} if request.api_key_id is not None else {}),
             "sourceIp": request.source_ip,
             "userAgent": request.user_agent,
         },

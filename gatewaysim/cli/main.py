@@ -19,6 +19,7 @@ from typing import Final, TextIO
 from gatewaysim import __version__
 from gatewaysim.cli import check as check_cli
 from gatewaysim.cli import init as init_cli
+from gatewaysim.cli import keys as keys_cli
 from gatewaysim.cli import policy as policy_cli
 from gatewaysim.cli import simulate
 from gatewaysim.cli import test as scenario_cli
@@ -140,6 +141,7 @@ COMMANDS: Final[dict[str, Command]] = {
     "policy": Command(
         "get, put, delete or list a gateway's resource policies", policy_cli.add_arguments, policy_cli.run
     ),
+    "keys": Command("list a gateway's API keys and the quota each has left", keys_cli.add_arguments, keys_cli.run),
 }
 
 

@@ -1,6 +1,5 @@
 """The admin API under ``/_gatewaysim/``: read and replace resource policies, read the decision log.
 
-===================================================  =================================================
 A change takes effect for the next request, without a redeploy (AWS needs one: a policy changed
 with ``update-rest-api`` applies from the next ``create-deployment``). Only loopback clients are
 answered (the socket peer, whatever ``X-Forwarded-For`` says) unless ``admin.allow_remote``;
@@ -52,6 +51,7 @@ RESOURCES: Final = (
         ("GET",),
         "recent decisions, newest first (limit or limit=all, api, outcome, request_id, allowed)",
     ),
+    ("/_gatewaysim/keys", ("GET",), "API keys, their usage plans and the quota left (includeValues=true)"),
 )
 """What ``GET /_gatewaysim/`` lists: path, methods, what it is for."""
 _POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/(policy|shadow-policy)$")
@@ -92,15 +92,23 @@ def _error(status: int, message: str, **extra: Any) -> web.Response:
 class AdminApi:
     """Answers ``/_gatewaysim/`` requests (other than health) for one gateway."""
 
-    def __init__(self, settings: AdminSettings, apis: Mapping[str, ApiRuntime], decisions: DecisionLog) -> None:
+    def __init__(
+        self,
+        settings: AdminSettings,
+        apis: Mapping[str, ApiRuntime],
+        decisions: DecisionLog,
+        keys: Callable[[bool], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self.settings = settings
         self.apis = apis
         self.decisions = decisions
+        self.keys = keys  # include_values -> the keys report
         self._token = settings.token.encode() if settings.token else None
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
             "/_gatewaysim/decisions": {"GET": self._list_decisions},
+            "/_gatewaysim/keys": {"GET": self._list_keys},
         }
         self._policy_methods: Mapping[str, Mapping[str, _Handler]] = {
             path: {
@@ -185,6 +193,12 @@ class AdminApi:
         setattr(runtime, slot.attribute, None)
         logger.info("api `%s`: %s removed through the admin API by %s", api_id, slot.name, request_peer(request))
         return web.Response(status=204, headers=RequestIds.new().headers())
+
+    async def _list_keys(self, request: web.BaseRequest, _: str) -> web.Response:
+        flag = request.rel_url.query.get("includeValues", "false")
+        if flag not in ("true", "false"):
+            return _error(400, f"`includeValues` must be true or false, got `{flag[:50]}`")
+        return _answer({"items": self.keys(flag == "true") if self.keys is not None else []})
 
     async def _list_decisions(self, request: web.BaseRequest, _: str) -> web.Response:
         query = _decision_query(request.rel_url.query, self.decisions.size)

@@ -98,8 +98,19 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str) -> str:
     )
     headers = [f"{identity.principal_header} -> principal", *(f"{h} -> {k}" for h, k in identity.headers)]
     lines.append(f"  identity headers: {'; '.join(headers)}")
+    lines.extend(door_lines(settings))
     lines.append(f"  access log: {settings.log.file or 'stderr'} ({settings.log.format})")
     where = f"config `{settings.source}`" if settings.source else "config"
     lines.extend(f"  warning: {problem.render(where)}" for problem in settings.warnings)
     lines.append(f"  health: {url}/_gatewaysim/health")  # last: readers wait for this line
     return "\n".join(lines)
+
+
+def door_lines(settings: Settings) -> list[str]:
+    """The API keys (a generated value in full: this is where the user learns it) and the door warnings."""
+    lines = []
+    for key in settings.api_keys:
+        value = f"{key.value} (generated)" if key.generated else key.masked
+        lines.append(f"  api key {key.name} ({key.key_id}): {value}{'' if key.enabled else ' - disabled'}")
+    lines.extend(f"  warning: {finding.render()}" for finding in settings.findings)
+    return lines

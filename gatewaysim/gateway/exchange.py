@@ -122,6 +122,7 @@ class Exchange:
             "verdict": self.verdict.explain() if self.verdict else None,
             "errorType": self.error[0] if self.error else None,
             "errorMessage": self.error[1] if self.error else None,
+            "refusedBy": self.refused_by,
         }
         if self.shadow is not None:
             record["shadowDecision"] = self.shadow.to_dict()

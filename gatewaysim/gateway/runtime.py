@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from gatewaysim.authorizers.base import Authorizer
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.gateway.attached import AttachedPolicy, attached_from_settings, shadow_from_settings
+from gatewaysim.gateway.door.validation import ModelValidators, build_model_validators
 from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GatewayResponses
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.policy import CompiledPolicy
@@ -32,6 +33,7 @@ class ApiRuntime:
     responses: GatewayResponses = DEFAULT_RESPONSES  # the API's gateway responses, customised or not
     # The shadow policy: decides every request again, never enforced (gateway.shadow).
     shadow: AttachedPolicy | None = None
+    models: ModelValidators | None = None  # a draft-4 validator per model (only when the API has models)
 
     def __post_init__(self) -> None:
         if self.attached is None:
@@ -40,6 +42,8 @@ class ApiRuntime:
             self.responses = GatewayResponses(self.settings.door.gateway_responses)
         if self.shadow is None:
             self.shadow = shadow_from_settings(self.settings)
+        if self.settings.door.models:
+            self.models = build_model_validators(self.settings)
 
     @property
     def policy(self) -> CompiledPolicy | None:

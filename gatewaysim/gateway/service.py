@@ -1,18 +1,25 @@
 """The gateway: one handler on aiohttp's low-level server runs the stages in order.
 
-``Gateway.run_stages`` is the whole request path, one visible function::
+``Gateway.run_stages`` is the whole request path, one visible function, in AWS's order::
 
     located  = self.locate(host, method, raw_path)      from the request line alone (remembered):
       api      = select_api(...)                          which API: path prefix, Host, or the only one
       target   = route(...)                               method + normalised path + known stage
       method   = api.settings.auth.match(...)             the route: auth type, authorizer, scopes (else 403)
+      door     = method_door(...)                         what the door checks here (None: nothing)
     ctx      = identity.resolve(...)                    RequestContext (immutable)
     verdict  = await self.authorization(...)            resource policy, authorizer, AWS tables (spec 2):
       pre      = pre_authorizer_check(...)                Lambda: an explicit Deny ends it here
       authz    = await call_authorizer(...)               the method's authorizer, if any (auth_stage.py)
       decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
       verdict  = decide(...)                              the AWS outcome tables (flow.py)
+    usage_step(...)                                     usage plan: API key, throttle buckets, quota (door/)
+    validation_step(...)                                request validation: parameters, then body (door/)
     response = await self.integration.run(...)          the method's integration (gateway.integrate)
+
+The usage-plan step follows the authorizer and precedes validation as AWS's execution logs order
+them ("Successfully completed authorizer execution", "Verifying Usage Plan for request", "Key
+throttle limit exceeded", "Starting execution", "Method request body"; gatewaysim/gateway/door).
 
 Each stage returns a plain value; ``Exchange`` keeps those values for the access log, which
 never recomputes anything. Every failure becomes a gateway response (responses.py); a caller
@@ -33,7 +40,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO, Final
+from typing import IO, Any, Final
 
 from aiohttp import web
 
@@ -60,6 +67,11 @@ from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide,
 from gatewaysim.gateway.banner import banner
 from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
+from gatewaysim.gateway.door.keys import KeyRing
+from gatewaysim.gateway.door.limits import Clock, InProcessLimits
+from gatewaysim.gateway.door.plan import MethodDoor, method_door
+from gatewaysim.gateway.door.report import keys_report
+from gatewaysim.gateway.door.steps import header_key, usage_step, validation_step
 from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
@@ -131,6 +143,7 @@ class Located:
     api: ApiRuntime
     target: Target
     method: RouteMatch | None
+    door: MethodDoor | None = None  # what the door checks for this method and stage (None: nothing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +170,13 @@ class Gateway:
         *,
         access_log: AccessLog | None = None,
         reload_settings: SettingsLoader | None = None,
+        clock: Clock = time.time,
     ) -> None:
         self.settings = settings
+        self.clock = clock  # throttles and quotas read time here (tests move it)
+        self.limits = InProcessLimits(clock)
+        only = settings.apis[0].api_id if len(settings.apis) == 1 else None
+        self.keyring = KeyRing(settings.api_keys, settings.usage_plans, only)
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
@@ -168,7 +186,9 @@ class Gateway:
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
-        self.admin = AdminApi(settings.admin, self.apis, self.decisions) if settings.admin.enabled else None
+        self.admin = (
+            AdminApi(settings.admin, self.apis, self.decisions, self.keys_report) if settings.admin.enabled else None
+        )
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
@@ -246,7 +266,7 @@ class Gateway:
             if located.api_id is not None:
                 x.responses = self.apis[located.api_id].responses
             return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
-        api, method = located.api, located.method
+        api, method, door = located.api, located.method, located.door
         x.api_id, x.settings, x.method, x.responses = api.settings.api_id, api.settings, method, api.responses
         ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
@@ -254,15 +274,30 @@ class Gateway:
         if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):
             return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
         try:
-            verdict, body = await self.authorization(request, api, ctx, method, x)
+            verdict, body = await self.authorization(request, api, ctx, method, x, header_key(door, request))
         except RequestTooLarge as exc:  # an authorizer needed the body, and it is over the limit
             return x.fail("REQUEST_TOO_LARGE", str(exc))
         if not verdict.allowed:
             return x.refuse(verdict)
+        if door is not None:  # usage plan (key, throttle, quota), then validation: spec 13.2, 17
+            refused = usage_step(door, request, x, self.keyring, self.limits, self.clock())
+            if refused is None and door.validation is not None:
+                try:
+                    refused, body = await validation_step(door, request, x, body, api.settings.forward.max_body_bytes)
+                except RequestTooLarge as exc:
+                    return x.fail("REQUEST_TOO_LARGE", str(exc))
+            if refused is not None:
+                return refused
         return await self.integration.run(request, api, x.ctx or ctx, x, method, body)
 
     async def authorization(
-        self, request: web.BaseRequest, api: ApiRuntime, ctx: RequestContext, method: RouteMatch, x: Exchange
+        self,
+        request: web.BaseRequest,
+        api: ApiRuntime,
+        ctx: RequestContext,
+        method: RouteMatch,
+        x: Exchange,
+        api_key: str | None = None,
     ) -> tuple[Verdict, bytes | None]:
         """Resource policy, the method's authorizer and the AWS tables -> ``Verdict`` (spec 2).
 
@@ -287,7 +322,7 @@ class Gateway:
             if authorizer.needs_body:
                 body = await read_body(request, api.settings.forward.max_body_bytes)
             authz = x.authz = await call_authorizer(
-                authorizer, authorizer_request(request, ctx, api.settings, method, body)
+                authorizer, authorizer_request(request, ctx, api.settings, method, body, self.keyring.api_key(api_key))
             )
         if auth_type is AuthType.AWS_IAM and authz.rejection is None:
             ctx = x.ctx = signer_context(ctx, authz)  # the verified signer is the caller the policy sees
@@ -303,6 +338,11 @@ class Gateway:
             settings=api.settings.auth.flow,
         )
         return verdict, body
+
+    def keys_report(self, include_values: bool = False) -> list[dict[str, Any]]:
+        """Each API key, its plans and the quota it has left now (``GET /_gatewaysim/keys``)."""
+        only = self.settings.apis[0].api_id if len(self.settings.apis) == 1 else None
+        return keys_report(self.keyring, self.limits, self.clock(), include_values=include_values, only_api=only)
 
     @staticmethod
     def _authorized(api: ApiRuntime, method: RouteMatch) -> bool:
@@ -322,7 +362,11 @@ class Gateway:
         target = route(method, selected.raw_target, api.settings, prefixed=selected.prefixed)
         if isinstance(target, Rejected):
             return Unlocated(target.reason, api.settings.api_id)
-        return Located(api, target, api.settings.auth.match(method, target.path))
+        match = api.settings.auth.match(method, target.path)
+        if match is None:
+            return Located(api, target, None)
+        door = method_door(self.settings, api.settings, api.models, match.route, target.stage)
+        return Located(api, target, match, door)
 
     def _health(self) -> web.Response:
         body = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}

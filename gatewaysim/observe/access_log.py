@@ -6,7 +6,8 @@ Fields follow API Gateway's ``$context`` variables: ``requestId``, ``requestTime
 ``decision`` (the resource policy's outcome; ``NoPolicy`` when the API has none; null when the
 request never reached the policy), ``decidingStatement``, ``authorizer`` (null while no
 authorizer ran), ``verdict`` (the outcome-table rule that decided, ``flow.Verdict.explain()``),
-``errorType`` and ``errorMessage``. ``json`` writes one JSON object a line of ASCII
+``errorType`` and ``errorMessage``, and ``refusedBy``: the door stage that refused the request
+(``apiKey``, ``throttle``, ``quota``, ``validation``; null otherwise). ``json`` writes one JSON object a line of ASCII
 (``json_line``); ``text`` writes a short human line with control characters escaped.
 """
 
@@ -43,6 +44,7 @@ ACCESS_FIELDS: Final = (
     "verdict",
     "errorType",
     "errorMessage",
+    "refusedBy",
 )
 _MAX_TEXT: Final = 2048
 _JSON: Final = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) builds one a call

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import IO, Any
@@ -153,12 +154,13 @@ class GatewayServer:
         port: int = 0,
         config: Mapping[str, Any] | None = None,
         access_log: IO[str] | None = None,
+        clock: Callable[[], float] = time.time,
         **overrides: Any,
     ) -> None:
         base = settings if settings is not None else build_settings(config or {}, overrides=overrides)
         self.settings = dataclasses.replace(base, host=host, port=port)
         self.log = MemoryAccessLog(access_log, self.settings.log.format)
-        self.gateway = self.gateway_class(self.settings, access_log=self.log)
+        self.gateway = self.gateway_class(self.settings, access_log=self.log, clock=clock)
         self._server = AppServer(self.gateway.service(), host, port, shutdown_timeout=self.settings.shutdown_timeout_s)
 
     @property

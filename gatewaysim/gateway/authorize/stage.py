@@ -116,9 +116,17 @@ async def read_body(request: web.BaseRequest, limit: int) -> bytes:
 
 
 def authorizer_request(
-    request: web.BaseRequest, ctx: RequestContext, api: ApiSettings, method: RouteMatch, body: bytes | None
+    request: web.BaseRequest,
+    ctx: RequestContext,
+    api: ApiSettings,
+    method: RouteMatch,
+    body: bytes | None,
+    api_key: tuple[str, str | None] | None = None,
 ) -> AuthorizerRequest:
-    """Everything the method's authorizer may read about this request."""
+    """Everything the method's authorizer may read about this request.
+
+    ``api_key`` is ``(value, id)`` of the ``x-api-key`` a key-requiring method reads (source HEADER).
+    """
     return AuthorizerRequest(
         method=ctx.http_method,
         path=ctx.path,
@@ -141,6 +149,8 @@ def authorizer_request(
         condition_context=ctx.policy_request.context,
         authorization_scopes=method.route.authorization_scopes,
         body=body,
+        api_key=api_key[0] if api_key is not None else None,
+        api_key_id=api_key[1] if api_key is not None else None,
     )
 
 
