@@ -8,6 +8,8 @@
     ├── DocumentError(ValueError)      a YAML/JSON text cannot be read safely (safeload.py)
     ├── AuthorizerError                an authorizer could not give an answer (maps to a 500)
     ├── RequestTooLarge                the request body passed the payload limit (maps to a 413)
+    ├── ClientBodyError                the client's body stalled (BodyTimeout, 408) or broke off (400)
+    │   └── BodyTimeout(TimeoutError)
     └── UpstreamError(ConnectionError) the backend could not be reached or answered badly
         ├── UpstreamTimeout(TimeoutError)
         └── UpstreamUnavailable
@@ -27,6 +29,8 @@ from typing import Final
 
 __all__ = [
     "AuthorizerError",
+    "BodyTimeout",
+    "ClientBodyError",
     "MAX_MESSAGE",
     "MAX_QUOTED",
     "ConfigError",
@@ -121,6 +125,14 @@ class AuthorizerError(GatewaysimError):
 
 class RequestTooLarge(GatewaysimError):
     """The request body is larger than the configured payload limit."""
+
+
+class ClientBodyError(GatewaysimError):
+    """The client's request body could not be read whole: it broke off or its framing is malformed."""
+
+
+class BodyTimeout(ClientBodyError, TimeoutError):
+    """The client sent no body bytes for longer than the body idle timeout."""
 
 
 class UpstreamError(GatewaysimError, ConnectionError):

@@ -15,12 +15,17 @@ def _positive(name: str, value: float) -> list[Problem]:
 
 @dataclass(frozen=True, slots=True)
 class ForwardSettings:
-    """Limits of the integration: AWS's 29 s timeout and 10 MB payload by default."""
+    """Limits of the integration: AWS's 29 s timeout and 10 MB payload by default.
+
+    ``stream_uploads`` (not AWS's behaviour, off by default): the HTTP_PROXY integration streams
+    the request body to the backend as it arrives instead of reading it whole first.
+    """
 
     timeout_s: float = 29.0
     max_body_bytes: int = 10 * 1024 * 1024
     connect_timeout_s: float = 5.0
     pool_limit: int = 100
+    stream_uploads: bool = False
 
     def __post_init__(self) -> None:
         problems = [

@@ -56,6 +56,7 @@ from gatewaysim.config.environment import expand_environment
 from gatewaysim.config.fields import Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.functions import FunctionSettings, functions_section
+from gatewaysim.config.limits import ListenerLimits, limits_section
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
@@ -160,6 +161,7 @@ class Settings:
     usage_plans: tuple[UsagePlan, ...] = ()
     account_throttling: Throttle | None = None  # AWS: 10,000 rps, burst 5,000 per account and region; off here
     findings: tuple[Finding, ...] = ()  # what names something undeclared, and other traps (config.door.references)
+    limits: ListenerLimits = field(default_factory=ListenerLimits)  # what one client may cost (config.limits)
 
 
 # override name -> (config path in the single-API form, flag that sets it)
@@ -185,6 +187,7 @@ _FORWARD_FIELDS: Final[f.Table] = {
     "max_body_bytes": f.positive_int,
     "connect_timeout_s": f.positive_number,
     "pool_limit": f.positive_int,
+    "stream_uploads": f.boolean,
 }
 _IDENTITY_FIELDS: Final[f.Table] = {
     "principal_header": f.identity_header,
@@ -230,6 +233,7 @@ _TOP_FIELDS: Final[f.Table] = {
     "usage_plans": door_keys.usage_plans,
     "account_throttling": throttle,
     "functions": lambda c, path, raw: raw,
+    "limits": limits_section,
 }
 
 

@@ -49,7 +49,7 @@ from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, Auth
 from gatewaysim.config.load import ApiSettings, Settings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, RequestContext
-from gatewaysim.errors import RequestTooLarge
+from gatewaysim.errors import ClientBodyError, RequestTooLarge
 from gatewaysim.examples.echo_backend import create_demo_app
 from gatewaysim.gateway.admin import ADMIN_PREFIX, AdminApi
 from gatewaysim.gateway.authorize.stage import (
@@ -60,11 +60,11 @@ from gatewaysim.gateway.authorize.stage import (
     call_authorizer,
     caller_context,
     evaluate,
-    read_body,
     signer_context,
 )
 from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.gateway.banner import banner
+from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.door.keys import KeyRing
@@ -275,20 +275,38 @@ class Gateway:
             return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
         try:
             verdict, body = await self.authorization(request, api, ctx, method, x, header_key(door, request))
-        except RequestTooLarge as exc:  # an authorizer needed the body, and it is over the limit
-            return x.fail("REQUEST_TOO_LARGE", str(exc))
-        if not verdict.allowed:
-            return x.refuse(verdict)
-        if door is not None:  # usage plan (key, throttle, quota), then validation: spec 13.2, 17
-            refused = usage_step(door, request, x, self.keyring, self.limits, self.clock())
-            if refused is None and door.validation is not None:
-                try:
-                    refused, body = await validation_step(door, request, x, body, api.settings.forward.max_body_bytes)
-                except RequestTooLarge as exc:
-                    return x.fail("REQUEST_TOO_LARGE", str(exc))
-            if refused is not None:
-                return refused
+            if not verdict.allowed:
+                return x.refuse(verdict)
+            if door is not None:  # usage plan (key, throttle, quota): spec 13.2
+                refused = usage_step(door, request, x, self.keyring, self.limits, self.clock())
+                if refused is not None:
+                    return refused
+            validation = door.validation if door is not None else None
+            body = await self.request_body(request, api, body, whole=validation is not None and bool(validation.models))
+            if door is not None and validation is not None:  # validation: spec 17
+                refused, body = await validation_step(door, request, x, body, api.settings.forward.max_body_bytes)
+                if refused is not None:
+                    return refused
+        except (RequestTooLarge, ClientBodyError) as exc:
+            return await body_refusal(request, x, exc)
         return await self.integration.run(request, api, x.ctx or ctx, x, method, body)
+
+    async def request_body(
+        self, request: web.BaseRequest, api: ApiRuntime, read: bytes | None, *, whole: bool = False
+    ) -> bytes | None:
+        """The whole request body (``gatewaysim.gateway.body``), as AWS reads it before any integration.
+
+        ``read``: the body an authorizer already read. None only with ``forward.stream_uploads``
+        (not AWS's behaviour) and no ``whole`` need (a model to validate): the HTTP_PROXY
+        integration then streams the client's body.
+        """
+        if read is not None or (api.settings.forward.stream_uploads and not whole):
+            return read
+        return await self.whole_body(request, api)
+
+    async def whole_body(self, request: web.BaseRequest, api: ApiRuntime) -> bytes:
+        """Read the body whole, within the API's payload limit and the listener's body idle timeout."""
+        return await read_body(request, api.settings.forward.max_body_bytes, self.settings.limits.body_idle_timeout_s)
 
     async def authorization(
         self,
@@ -320,7 +338,7 @@ class Gateway:
             authz = x.authz = without_authorizer(ctx.principal)
         else:
             if authorizer.needs_body:
-                body = await read_body(request, api.settings.forward.max_body_bytes)
+                body = await self.whole_body(request, api)
             authz = x.authz = await call_authorizer(
                 authorizer, authorizer_request(request, ctx, api.settings, method, body, self.keyring.api_key(api_key))
             )

@@ -44,9 +44,7 @@ from gatewaysim.config.auth import AuthSettings
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
-from gatewaysim.errors import RequestTooLarge
 from gatewaysim.ids import resource_id
-from gatewaysim.integrations.http_proxy.stream import too_large_message
 from gatewaysim.policy import CompiledPolicy, Decision, Request
 from gatewaysim.policy.principals import principal_context_keys
 
@@ -62,7 +60,6 @@ __all__ = [
     "call_authorizer",
     "caller_context",
     "evaluate",
-    "read_body",
     "signer_context",
 ]
 
@@ -100,19 +97,6 @@ def signer_context(ctx: RequestContext, result: AuthorizerResult) -> RequestCont
     context = {**ctx.policy_request.context, **result.context_keys}
     request = Request(result.principal, INVOKE, ctx.method_arn, context)
     return ctx._replace(principal=result.principal, policy_request=request)
-
-
-async def read_body(request: web.BaseRequest, limit: int) -> bytes:
-    """The whole request body, at most ``limit`` bytes; raises ``RequestTooLarge`` beyond it."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise RequestTooLarge(too_large_message(limit, declared))
-    data = bytearray()
-    while chunk := await request.content.readany():
-        data += chunk
-        if len(data) > limit:  # SECURITY: a chunked body is bounded too
-            raise RequestTooLarge(too_large_message(limit))
-    return bytes(data)
 
 
 def authorizer_request(

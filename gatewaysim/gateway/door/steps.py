@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gatewaysim.gateway.authorize.stage import read_body
+from gatewaysim.gateway.body import read_body
 from gatewaysim.gateway.door.keys import KeyRing
 from gatewaysim.gateway.door.limits import LimitStore
 from gatewaysim.gateway.door.plan import MethodDoor
