@@ -14,8 +14,9 @@
       decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
       verdict  = decide(...)                              the AWS outcome tables (flow.py)
     usage_step(...)                                     usage plan: API key, throttle buckets, quota (door/)
+    body     = await self.request_body(...)             the whole body, before validation and any integration (gateway.body)
     validation_step(...)                                request validation: parameters, then body (door/)
-    response = await self.integration.run(...)          the method's integration (gateway.integrate)
+    response = await self.integration.run(...)          the method's integration, given the body (gateway.integrate)
 
 The usage-plan step follows the authorizer and precedes validation as AWS's execution logs order
 them ("Successfully completed authorizer execution", "Verifying Usage Plan for request", "Key
