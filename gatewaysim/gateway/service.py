@@ -14,7 +14,7 @@
       decision = policy.evaluate(...)                     for AWS_IAM with the SigV4 signer as caller
       verdict  = decide(...)                              the AWS outcome tables (flow.py)
     usage_step(...)                                     usage plan: API key, throttle buckets, quota (door/)
-    body     = await self.request_body(...)             the whole body, before validation and any integration (gateway.body)
+    body     = await self.request_body(...)             the whole body, before validation and integration (body.py)
     validation_step(...)                                request validation: parameters, then body (door/)
     response = await self.integration.run(...)          the method's integration, given the body (gateway.integrate)
 
