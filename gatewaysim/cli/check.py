@@ -76,7 +76,10 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     """Lint every policy; 1 when any finding is an error, 0 otherwise, 2 when the input is unreadable."""
     err = err if err is not None else sys.stderr
     if args.list_codes:
-        out.write("".join(f"{code}  {severity:<7}  {summary}\n" for code, severity, summary in codes()))
+        from gatewaysim.config.door.references import DOOR_CHECKS  # the config room: only for the listing
+
+        rows = [*codes(), *((c.code, c.severity, c.summary) for c in DOOR_CHECKS)]
+        out.write("".join(f"{code}  {severity:<7}  {summary}\n" for code, severity, summary in rows))
         return 0
     try:
         results = list(_reports(args, _methods(args), err))
@@ -99,7 +102,7 @@ def _reports(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: Tex
         yield parse_error_report(exc)
         return
     for target in targets:
-        if isinstance(target, str):
+        if isinstance(target, str | LintReport):
             yield target
         else:
             yield lint_policy(target.document, api=target.api, methods=target.methods, source_name=target.source)
@@ -133,7 +136,7 @@ def _read(path: Path) -> str:
         raise ConfigError([Problem("", f"cannot read the policy: {exc.problems[0].message}")], str(path)) from None
 
 
-def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Iterator[_Target | str]:
+def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> Iterator[_Target | LintReport | str]:
     # imported here: the config pulls in the server's settings (aiohttp); linting a file does not need them
     from gatewaysim.config.load import DEFAULT_POLICY_SOURCE, default_policy_text, load_settings
 
@@ -144,7 +147,9 @@ def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> I
         "region": args.region,
         "stages": list(args.stage) or None,
     }
-    settings = load_settings(args.config, overrides)
+    settings = load_settings(args.config, overrides, strict=False)
+    if settings.findings:  # the door settings: undeclared keys, stages, models, validators; cors traps (GS6xx)
+        yield LintReport.build(settings.findings, str(args.config))
     for api in settings.apis:
         if api.policy is None:  # no resource policy: nothing to lint
             yield f"api `{api.api_id}`: no resource policy, nothing to check"

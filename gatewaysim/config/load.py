@@ -48,6 +48,7 @@ from gatewaysim.config import fields as f
 from gatewaysim.config import live
 from gatewaysim.config.auth import AUTH_FIELDS, AUTH_KEYS, AuthSettings, parse_auth
 from gatewaysim.config.door import keys as door_keys
+from gatewaysim.config.door.cors import with_preflights
 from gatewaysim.config.door.keys import ApiKey, UsagePlan
 from gatewaysim.config.door.references import reference_findings
 from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door
@@ -375,7 +376,9 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSett
     if auth_raw:
         kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
     if door_raw:
-        kwargs["door"] = parse_door(checker, path, door_raw, api.stages)
+        kwargs["door"] = door = parse_door(checker, path, door_raw, api.stages)
+        if door.cors is not None:  # an OPTIONS MOCK for every resource without one (config.door.cors)
+            kwargs["auth"] = with_preflights(kwargs.get("auth", api.auth), door.cors)
     if auth_raw or door_raw:
         api = ApiSettings(**kwargs)
     _check_stages(checker, path, api)

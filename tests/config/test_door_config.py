@@ -97,7 +97,9 @@ def test_door_settings_of_one_api() -> None:
     assert door.gateway_responses["MISSING_AUTHENTICATION_TOKEN"].status_code == 404
     assert door.request_validators["all"].validate_request_body and door.models["Pet"].schema["required"] == ["name"]
     assert door.cors is not None and door.cors.allow_origin == "*"
-    (route,) = api.auth.routes
+    route, preflight = api.auth.routes  # cors adds an OPTIONS MOCK to /pets
+    assert (preflight.resource, preflight.method, preflight.api_key_required) == ("/pets", "OPTIONS", False)
+    assert preflight.integration is not None and preflight.integration.type == "MOCK"
     assert route.request_parameters == (("method.request.querystring.q", True),)
     assert route.request_models == (("application/json", "Pet"),) and route.throttle == Throttle(2.0, 4)
 

@@ -11,19 +11,26 @@
       allowCredentials: true
 
 Values are API Gateway mapping expressions, so literals carry inner single quotes, as SAM requires.
-Every resource without its own ``OPTIONS`` method gets one that answers preflights itself, as
-SAM's generated MOCK does (no backend call, no authorizer, no key).
+Every resource without its own ``OPTIONS`` method gets one that answers preflights itself with
+SAM's generated MOCK (``preflight_routes``): 200, the ``Access-Control-Allow-*`` headers, body
+``{}`` and a newline; no backend call. Unlike SAM's defaults (``AddDefaultAuthorizerToCorsPreflight``
+and ``AddApiKeyRequiredToCorsPreflight`` true, trap 4 of spec 21), the shortcut's preflights need
+no authorizer and no key: browsers send neither. The resource policy still applies, as on AWS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from gatewaysim.config.auth import AuthSettings
 from gatewaysim.config.fields import INVALID, Checker
+from gatewaysim.config.integration import Integration, parse_integration
+from gatewaysim.config.routes import ANY, Route
 
-__all__ = ["CorsSettings", "cors"]
+__all__ = ["ANY_METHODS", "CorsSettings", "cors", "preflight_integration", "preflight_routes", "with_preflights"]
 
 _KEYS: Final = ("allowOrigin", "allowHeaders", "allowMethods", "maxAge", "allowCredentials")
 
@@ -73,3 +80,62 @@ def cors(c: Checker, path: str, raw: Any) -> Any:
     return CorsSettings(
         origin or "*", values.get("allowHeaders"), values.get("allowMethods"), max_age, credentials is True
     )
+
+
+ANY_METHODS: Final = "DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT"
+
+
+def _allowed_methods(methods: set[str]) -> str:
+    """SAM's default ``Access-Control-Allow-Methods``: the resource's methods and OPTIONS, sorted."""
+    if "ANY" in methods:
+        return ANY_METHODS
+    return ",".join(sorted(methods | {"OPTIONS"}))
+
+
+def preflight_integration(cors_settings: CorsSettings, methods: set[str]) -> Integration:
+    """The MOCK integration SAM generates for a resource's ``OPTIONS`` (spec 15.2)."""
+    headers = {"Access-Control-Allow-Origin": cors_settings.allow_origin}
+    if cors_settings.allow_headers is not None:
+        headers["Access-Control-Allow-Headers"] = cors_settings.allow_headers
+    headers["Access-Control-Allow-Methods"] = cors_settings.allow_methods or _allowed_methods(methods)
+    if cors_settings.max_age is not None:
+        headers["Access-Control-Max-Age"] = str(cors_settings.max_age)
+    if cors_settings.allow_credentials:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    raw = {
+        "type": "MOCK",
+        "requestTemplates": {"application/json": '{\n  "statusCode" : 200\n}\n'},
+        "integrationResponses": [
+            {
+                "statusCode": 200,
+                "responseParameters": {f"method.response.header.{k}": f"'{v}'" for k, v in headers.items()},
+                "responseTemplates": {"application/json": "{}\n"},
+            }
+        ],
+    }
+    checker = Checker()
+    found = parse_integration(checker, "cors", raw)
+    if not isinstance(found, Integration):  # pragma: no cover - built from checked values
+        raise ValueError("; ".join(p.render() for p in checker.problems))
+    return found
+
+
+def preflight_routes(cors_settings: CorsSettings, routes: Sequence[Route]) -> tuple[Route, ...]:
+    """An ``OPTIONS`` MOCK method for every resource that has none: no authorizer, no key (spec 15.2)."""
+    by_resource: dict[str, set[str]] = {}
+    for route in routes:
+        by_resource.setdefault(route.resource, set()).add(route.method)
+    return tuple(
+        Route(resource, "OPTIONS", api_key_required=False, integration=preflight_integration(cors_settings, methods))
+        for resource, methods in by_resource.items()
+        if "OPTIONS" not in methods
+    )
+
+
+def with_preflights(auth: AuthSettings, cors_settings: CorsSettings) -> AuthSettings:
+    """``auth`` with the preflight methods added; a catch-all API gets ``OPTIONS /`` and ``OPTIONS /{proxy+}``."""
+    routes = auth.routes
+    if auth.catch_all:
+        default = auth.default or Route("/")
+        routes = tuple(dataclasses.replace(default, resource=resource, method=ANY) for resource in ("/", "/{proxy+}"))
+    return dataclasses.replace(auth, routes=(*routes, *preflight_routes(cors_settings, routes)), catch_all=False)
