@@ -1,16 +1,15 @@
 """The admin API under ``/_gatewaysim/``: read and replace resource policies, read the decision log.
 
 A change takes effect for the next request, without a redeploy (AWS needs one: a policy changed
-with ``update-rest-api`` applies from the next ``create-deployment``). Only loopback clients are
-answered (the socket peer, whatever ``X-Forwarded-For`` says) unless ``admin.allow_remote``;
-with ``admin.token`` every request needs ``Authorization: Bearer <token>``.
+with ``update-rest-api`` applies from the next ``create-deployment``). Who is answered is
+``gatewaysim.gateway.access``'s rule, shared with the AWS control plane: local, direct clients
+(a loopback socket peer, no forwarding header) unless ``admin.allow_remote``; with ``admin.token``
+every request needs ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
 
 import functools
-import hmac
-import ipaddress
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from gatewaysim.config.live import AdminSettings
 from gatewaysim.errors import PolicyError
+from gatewaysim.gateway.access import bearer_token, is_loopback, refusal
 from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
 from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
@@ -72,14 +72,6 @@ _SLOTS: Final[Mapping[str, _Slot]] = {
 }
 
 
-def is_loopback(address: str) -> bool:
-    """True for 127.0.0.0/8 and ::1 (IPv4-mapped forms already unwrapped by ``request_peer``)."""
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def _answer(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.json_response(body, status=status, headers={**RequestIds.new().headers(), **(headers or {})})
 
@@ -103,7 +95,6 @@ class AdminApi:
         self.apis = apis
         self.decisions = decisions
         self.keys = keys  # include_values -> the keys report
-        self._token = settings.token.encode() if settings.token else None
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
@@ -135,18 +126,13 @@ class AdminApi:
         return await handler(request, arg)
 
     def _refusal(self, request: web.BaseRequest) -> web.Response | None:
-        peer = request_peer(request)
-        # SECURITY: the socket peer decides, never X-Forwarded-For: a proxy must not open the admin API.
-        if not self.settings.allow_remote and not is_loopback(peer):
-            logger.warning("admin request from non-loopback peer %s refused", peer)
-            return _error(403, "the admin API answers loopback clients only (admin.allow_remote)")
-        if self._token is not None:
-            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-            # SECURITY: constant-time comparison of the bearer token.
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self._token):
-                return _error(401, "the admin API needs `Authorization: Bearer <admin.token>`")
-        return None
-
+        refused = refusal(self.settings, request, bearer_token(request))  # the rule: gatewaysim.gateway.access
+        if refused is None:
+            return None
+        if refused.kind == "remote":
+            logger.warning("admin request from non-local or proxied peer %s refused", refused.peer)
+            return _error(403, "the admin API answers local, direct clients only (admin.allow_remote)")
+        return _error(401, "the admin API needs `Authorization: Bearer <admin.token>`")
     def _api(self, api_id: str) -> ApiRuntime | web.Response:
         runtime = self.apis.get(api_id)
         return runtime if runtime is not None else _error(404, f"no api `{api_id}` (apis: {', '.join(self.apis)})")

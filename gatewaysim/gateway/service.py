@@ -52,6 +52,7 @@ from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, RequestContext
 from gatewaysim.errors import ClientBodyError, RequestTooLarge
 from gatewaysim.examples.echo_backend import create_demo_app
+from gatewaysim.gateway import control
 from gatewaysim.gateway.admin import ADMIN_PREFIX, AdminApi
 from gatewaysim.gateway.authorize.stage import (
     AUTHORIZER_HEADERS,
@@ -190,6 +191,8 @@ class Gateway:
         self.admin = (
             AdminApi(settings.admin, self.apis, self.decisions, self.keys_report) if settings.admin.enabled else None
         )
+        # the AWS control plane (`aws apigateway ...`), under the admin API's access rule
+        self.control = control.build(settings, self.apis, self.run_stages) if settings.admin.enabled else None
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
@@ -239,6 +242,8 @@ class Gateway:
             return self._health()
         if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(request)
+        if self.control is not None and self.control.claims(request):  # rules: gateway.control.plane
+            return await self.control.handle(request)
         if expects_continue(request):
             await send_continue(request)
         exchange = Exchange(request)

@@ -190,16 +190,29 @@ async def test_token_is_required_when_configured(backend: RecordingBackend) -> N
     assert still_open.status == 200  # the refused PUT changed nothing
 
 
-async def test_forwarded_for_does_not_change_who_asks(backend: RecordingBackend) -> None:
-    # A trusted proxy on loopback presents a remote client: the policy sees the client, while the
-    # admin API judges the socket peer (loopback), never X-Forwarded-For.
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+async def test_a_forwarded_request_is_remote_even_from_a_loopback_proxy(backend: RecordingBackend, header: str) -> None:
+    # A trusted proxy on loopback presents a remote client: the policy sees the client, and the
+    # admin API counts the request as remote (it came through a proxy), so it is refused.
     spoof_policy = policy(statement(Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}))
     async with GatewayServer(policy=spoof_policy, backend=backend.url, trusted_proxies=["127.0.0.0/8"]) as gw:
-        forwarded = {"X-Forwarded-For": "203.0.113.5"}
-        assert (await request_from(gw.url + "/prod/x", headers=forwarded)).status == 200
+        forwarded = {header: "203.0.113.5" if header != "Forwarded" else "for=203.0.113.5"}
         admin = await request_from(gw.url + POLICY_URL, headers=forwarded)
-    assert gw.records[0]["ip"] == "203.0.113.5"
-    assert admin.status == 200
+        deleted = await request_from(gw.url + POLICY_URL, method="DELETE", headers=forwarded)
+        direct = await request_from(gw.url + POLICY_URL)
+        still = await request_from(gw.url + "/prod/x", headers={"X-Forwarded-For": "198.51.100.9"})
+    assert (admin.status, deleted.status, direct.status) == (403, 403, 200)
+    assert admin.json() == {"message": "the admin API answers local, direct clients only (admin.allow_remote)"}
+    assert still.status == 403  # the DELETE did not happen: the policy still refuses other networks
+
+
+async def test_a_forwarded_request_is_answered_with_allow_remote_and_the_token(backend: RecordingBackend) -> None:
+    settings = {"admin": {"allow_remote": True, "token": "t"}, "trusted_proxies": ["127.0.0.0/8"]}
+    async with GatewayServer(policy=OPEN, backend=backend.url, **settings) as gw:
+        forwarded = {"X-Forwarded-For": "203.0.113.5"}
+        without = await request_from(gw.url + POLICY_URL, headers=forwarded)
+        with_token = await request_from(gw.url + POLICY_URL, headers={**forwarded, "Authorization": "Bearer t"})
+    assert (without.status, with_token.status) == (401, 200)
 
 
 async def test_non_loopback_peer_is_refused_whatever_it_forwards(backend: RecordingBackend) -> None:
@@ -216,7 +229,7 @@ async def test_non_loopback_peer_is_refused_whatever_it_forwards(backend: Record
         gateway_request = await request_from(remote + "/prod/x", source=address)
         local = await request_from(gw.url + POLICY_URL)
     assert [refused.status, put.status, decisions.status] == [403, 403, 403]
-    assert refused.json() == {"message": "the admin API answers loopback clients only (admin.allow_remote)"}
+    assert refused.json() == {"message": "the admin API answers local, direct clients only (admin.allow_remote)"}
     assert gateway_request.status == 200  # the PUT did not happen; the API itself serves remote callers
     assert gw.log.records[0]["ip"] == address
     assert local.status == 200

@@ -166,7 +166,6 @@ BYPASSES = [
     "/restapis/alphaapi01/%2e%2e/_user_request_/admin",
     "/restapis/alphaapi01/prod/_user_request_/..%5Cadmin",
     "/restapis/alphaapi01/prod/_user_request_\\..\\admin",
-    "/restapis/alphaapi01/prod/admin",
     "/restapis//prod/_user_request_/admin",
     "/restapis/alphaapi01/staging/_user_request_/admin",
     "/restapis/alphaapi01/_gatewaysim/_user_request_/health",
@@ -183,6 +182,19 @@ async def test_prefix_bypass_attempts_never_reach_a_backend(
     assert raw.startswith(b"HTTP/1.1 403 ") and MISSING in raw
     assert backends[0].seen == [] and backends[1].seen == []
     assert gw.records[-1]["resourceArn"] is None
+
+
+async def test_a_restapis_path_without_the_marker_is_a_control_plane_call_never_forwarded(
+    gw: GatewayServer, backends: tuple[RecordingBackend, RecordingBackend]
+) -> None:
+    # `/restapis/...` without `_user_request_` is AWS's management API (gatewaysim.gateway.control)
+    raw = await raw_exchange(
+        "127.0.0.1",
+        gw.port,
+        b"GET /restapis/alphaapi01/prod/admin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    assert raw.startswith(b"HTTP/1.1 404 ") and b"x-amzn-ErrorType: UnknownOperationException" in raw
+    assert backends[0].seen == [] and backends[1].seen == [] and gw.records == []
 
 
 async def test_prefix_and_host_that_disagree_are_refused(

@@ -1,0 +1,75 @@
+"""What the control plane reads and changes: the gateway's live APIs, its settings, and the ids.
+
+Ids are AWS-shaped and stable: derived from names (``resource_id``: 10 lower-case hex characters),
+so a resource, an authorizer or a key keeps its id across restarts and ``--query`` expressions
+and scripts that saved an id keep working.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from gatewaysim.config.door.keys import resource_id
+from gatewaysim.config.load import Settings
+from gatewaysim.gateway.control.wire import ServiceError
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.exchange import Exchange
+    from gatewaysim.gateway.runtime import ApiRuntime
+
+__all__ = ["ControlState", "Handler", "Invoke", "Params", "Result", "not_found", "bad_request", "stable_id"]
+
+Params = dict[str, Any]
+Result = Mapping[str, Any] | None
+Invoke = Callable[[web.BaseRequest, "Exchange"], Awaitable[web.StreamResponse]]
+"""Runs a request through the gateway's stages (``Gateway.run_stages``): test-invoke-method uses it."""
+
+
+def _whole_second(moment: datetime.datetime) -> datetime.datetime:
+    return moment.replace(microsecond=0)  # AWS's dates are whole epoch seconds
+
+
+def stable_id(kind: str, *names: str) -> str:
+    """The id of a named thing of ``kind`` (``resource``, ``authorizer`` ...) under ``names``."""
+    return resource_id(kind, ":".join(names))
+
+
+def not_found(message: str) -> ServiceError:
+    """AWS's 404 ``NotFoundException``."""
+    return ServiceError("NotFoundException", message)
+
+
+def bad_request(message: str) -> ServiceError:
+    """AWS's 400 ``BadRequestException``."""
+    return ServiceError("BadRequestException", message)
+
+
+@dataclass(slots=True)
+class ControlState:
+    """The gateway as the control plane sees it (given by ``Gateway``; nothing here imports it)."""
+
+    settings: Settings
+    apis: Mapping[str, ApiRuntime]
+    invoke: Invoke
+    started: datetime.datetime = field(default_factory=lambda: _whole_second(datetime.datetime.now(datetime.UTC)))
+
+    @property
+    def account(self) -> str:
+        """The account AWS names in a not-found message: the first API's."""
+        return self.settings.apis[0].account if self.settings.apis else "123456789012"
+
+    def api(self, rest_api_id: str) -> ApiRuntime:
+        """The API ``rest_api_id`` (ids are case-sensitive, as on AWS) or AWS's NotFoundException."""
+        runtime = self.apis.get(rest_api_id)
+        if runtime is None:
+            raise not_found(f"Invalid API identifier specified {self.account}:{rest_api_id[:128]}")
+        return runtime
+
+
+Handler = Callable[[ControlState, Params], Awaitable[Result]]
+"""One operation: its parameters (already checked against the input shape) -> its output."""
