@@ -133,6 +133,7 @@ class AdminApi:
             logger.warning("admin request from non-local or proxied peer %s refused", refused.peer)
             return _error(403, "the admin API answers local, direct clients only (admin.allow_remote)")
         return _error(401, "the admin API needs `Authorization: Bearer <admin.token>`")
+
     def _api(self, api_id: str) -> ApiRuntime | web.Response:
         runtime = self.apis.get(api_id)
         return runtime if runtime is not None else _error(404, f"no api `{api_id}` (apis: {', '.join(self.apis)})")
