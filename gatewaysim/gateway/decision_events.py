@@ -21,7 +21,9 @@ authorizer's result, the API's account and the flow switch (Tables A/B), and the
 ``outcome`` is the resource policy's answer: ``NoPolicy`` when the API has none, null when the
 policy was not evaluated (the request ended before it). ``allowed`` and ``verdict`` are the
 authorization stage's final answer (null when the request never reached it). ``refusal`` names
-the gateway response that ended the request and the stage it came from. ``shadowDecision`` is
+the gateway response that ended the request, the stage it came from (``gateway.refusal``: route,
+policy, authorizer, cognito, iam, apiKey, throttle, quota, validation, integration, body,
+gateway), one line of reason and a hint for a common slip (or null). ``shadowDecision`` is
 present only where the API's shadow policy decides differently (``gateway.shadow``). Only the
 entry's values are kept per request; the event is built when it is read or written.
 """
@@ -29,7 +31,6 @@ entry's values are kept per request; the event is built when it is read or writt
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from typing import Any, Final, NamedTuple
 
 from gatewaysim.authorizers.base import AuthorizerResult, AuthType, Rejection
@@ -40,26 +41,13 @@ from gatewaysim.gateway.attached import AttachedPolicy
 from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.exchange import Exchange
+from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
 from gatewaysim.policy import Decision, Request
 
-__all__ = ["EVENT_VERSION", "REFUSAL_STAGES", "DecisionValues", "decision_entry", "render_event"]
+__all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "render_event"]
 
 EVENT_VERSION: Final = 2
-REFUSAL_STAGES: Final[Mapping[str, str]] = {
-    "MISSING_AUTHENTICATION_TOKEN": "route",
-    "REQUEST_URI_TOO_LONG": "route",
-    "ACCESS_DENIED": "authorization",
-    "UNAUTHORIZED": "authorization",
-    "EXPIRED_TOKEN": "authorization",
-    "INVALID_SIGNATURE": "authorization",
-    "AUTHORIZER_CONFIGURATION_ERROR": "authorization",
-    "AUTHORIZER_FAILURE": "authorization",
-    "INTEGRATION_FAILURE": "integration",
-    "INTEGRATION_TIMEOUT": "integration",
-}
-"""Gateway response type -> the stage that refused, unless a door check names itself (``Exchange.refused_by``);
-other types: by how far the request got."""
 
 
 class DecisionValues(NamedTuple):
@@ -77,6 +65,7 @@ class DecisionValues(NamedTuple):
     refused: str | None  # the gateway response type that ended it
     refused_by: str | None  # the door stage that refused it (apiKey, throttle, quota, validation)
     shadow: Difference | None
+    refusal: Refusal | None  # the stage that refused it, why, and a hint (gateway.refusal)
 
 
 def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> DecisionEntry | None:
@@ -99,6 +88,7 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
         x.refused,
         x.refused_by,
         x.shadow,
+        x.refusal,
     )
     return DecisionEntry(x.ids.request_id, x.api_id, outcome, x.verdict.allowed if x.verdict else None, values)
 
@@ -135,7 +125,7 @@ def render_event(entry: DecisionEntry) -> dict[str, Any]:
         "verdict": _verdict(v.verdict),
         "allowed": entry.allowed,
         "status": v.status,
-        "refusal": _refusal(v.refused, v.refused_by, v.verdict),
+        "refusal": _refusal(v.refused, v.refusal),
     }
     if v.shadow is not None:
         event["shadowDecision"] = v.shadow.to_dict()
@@ -193,10 +183,8 @@ def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
     return {"outcome": verdict.outcome.value, "rule": verdict.rule.value, "row": row, "explanation": verdict.explain()}
 
 
-def _refusal(response_type: str | None, door: str | None, verdict: Verdict | None) -> dict[str, str] | None:
-    if response_type is None:
+def _refusal(response_type: str | None, refusal: Refusal | None) -> dict[str, str | None] | None:
+    """The gateway response that ended the request, the stage that gave it, why, and a hint (or null)."""
+    if response_type is None or refusal is None:
         return None
-    stage = door or REFUSAL_STAGES.get(response_type)
-    if stage is None:  # e.g. REQUEST_TOO_LARGE: an authorizer's body read, or the forward
-        stage = "integration" if verdict is not None and verdict.allowed else "authorization"
-    return {"stage": stage, "responseType": response_type}
+    return {"stage": refusal.stage, "responseType": response_type, "reason": refusal.reason, "hint": refusal.hint}

@@ -22,6 +22,7 @@ from gatewaysim.gateway.attached import AttachedPolicy
 from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.identity import iso_second, request_peer
+from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GATEWAY_RESPONSES, GatewayResponses
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Decision
@@ -45,6 +46,7 @@ class Exchange:
         "ids",
         "length",
         "method",
+        "refusal",
         "refused",
         "refused_by",
         "request",
@@ -76,6 +78,7 @@ class Exchange:
         self.refused_by: str | None = None  # the door stage that refused: apiKey, throttle, quota, validation
         self.validation_error: str | None = None  # $context.error.validationErrorString
         self.refused: str | None = None  # the gateway response type that ended the request
+        self.refusal: Refusal | None = None  # which stage refused it and why (gateway.refusal), once known
         self.shadow: Difference | None = None  # the shadow policy's different decision
 
     def fail(self, kind: str, reason: str, message: str | None = None) -> web.Response:
@@ -99,7 +102,7 @@ class Exchange:
 
     def record(self, response: web.StreamResponse, policy_configured: bool) -> dict[str, Any]:
         """The access-log record, read from the values the stages returned."""
-        ctx, decision = self.ctx, self.decision
+        ctx, decision, refusal = self.ctx, self.decision, self.refusal
         now = time.time()
         length = self.length if self.length is not None else response.content_length or 0
         record: dict[str, Any] = {
@@ -122,7 +125,9 @@ class Exchange:
             "verdict": self.verdict.explain() if self.verdict else None,
             "errorType": self.error[0] if self.error else None,
             "errorMessage": self.error[1] if self.error else None,
-            "refusedBy": self.refused_by,
+            "refusedBy": refusal.stage if refusal else None,
+            "reason": refusal.reason if refusal else None,
+            "hint": refusal.hint if refusal else None,
         }
         if self.shadow is not None:
             record["shadowDecision"] = self.shadow.to_dict()

@@ -79,6 +79,7 @@ from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
+from gatewaysim.gateway.refusal import explain_refusal
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
 from gatewaysim.gateway.runner import AppServer, Service
@@ -252,6 +253,8 @@ class Gateway:
         except Exception as exc:  # a bug must become a 500, never a traceback for the caller
             logger.exception("unexpected error in request %s", exchange.ids.request_id)
             response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
+        if exchange.refused is not None:  # only a refused request pays for its explanation
+            exchange.refusal = explain_refusal(exchange)
         runtime = self.apis.get(exchange.api_id or "")
         configured = runtime is not None and runtime.attached is not None
         if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy

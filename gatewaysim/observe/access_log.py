@@ -6,9 +6,11 @@ Fields follow API Gateway's ``$context`` variables: ``requestId``, ``requestTime
 ``decision`` (the resource policy's outcome; ``NoPolicy`` when the API has none; null when the
 request never reached the policy), ``decidingStatement``, ``authorizer`` (null while no
 authorizer ran), ``verdict`` (the outcome-table rule that decided, ``flow.Verdict.explain()``),
-``errorType`` and ``errorMessage``, and ``refusedBy``: the door stage that refused the request
-(``apiKey``, ``throttle``, ``quota``, ``validation``; null otherwise). ``json`` writes one JSON object a line of ASCII
-(``json_line``); ``text`` writes a short human line with control characters escaped.
+``errorType`` and ``errorMessage``, and for a refused request ``refusedBy`` (the stage:
+``route``, ``policy``, ``authorizer``, ``cognito``, ``iam``, ``integration`` ...), ``reason``
+(one line) and ``hint`` (a common slip, or null) from ``gateway.refusal``. ``json`` writes one
+JSON object a line of ASCII (``json_line``); ``text`` writes a short human line with control
+characters escaped.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ ACCESS_FIELDS: Final = (
     "errorType",
     "errorMessage",
     "refusedBy",
+    "reason",
+    "hint",
 )
 _MAX_TEXT: Final = 2048
 _JSON: Final = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) builds one a call
@@ -73,6 +77,16 @@ def _clean(value: Any) -> str:
     return text[:_MAX_TEXT]
 
 
+def _outcome(record: Mapping[str, Any]) -> str:
+    """The last part of a text line: the decision of a forwarded request, or who refused it and why."""
+    stage = record.get("refusedBy")
+    if stage is None:
+        return _clean(record.get("decision") or record.get("errorType"))
+    text = f"refused by {_clean(stage)}: {_clean(record.get('reason'))}"
+    hint = record.get("hint")
+    return f"{text} (hint: {_clean(hint)})" if hint else text
+
+
 class AccessLog:
     """Writes access records to a text stream (stderr by default) in ``json`` or ``text`` form."""
 
@@ -95,7 +109,12 @@ class AccessLog:
 
     @staticmethod
     def text_line(record: Mapping[str, Any]) -> str:
-        """``ip caller [time] "METHOD path" status length latency decision errorType requestId``."""
+        """``ip caller [time] "METHOD path" status length latency requestId`` and what happened.
+
+        What happened: the policy's decision for a forwarded request (``Allow``, ``NoPolicy``), or
+        ``refused by STAGE: reason`` (and ``(hint: ...)``) for one the gateway refused: never the
+        policy's column for a request another stage refused.
+        """
         parts = [
             _clean(record.get("ip")),
             _clean(record.get("caller")),
@@ -104,9 +123,8 @@ class AccessLog:
             _clean(record.get("status")),
             _clean(record.get("responseLength")),
             f"{record.get('latency', 0):.1f}ms",
-            _clean(record.get("decision")),
-            _clean(record.get("errorType")),
             _clean(record.get("requestId")),
+            _outcome(record),
         ]
         return " ".join(parts)
 

@@ -91,7 +91,12 @@ async def test_an_authorizer_rejection_is_recorded(backend: RecordingBackend) ->
         "errorType": "UnauthorizedException",
     }
     assert event["verdict"]["rule"] == "rejected" and event["outcome"] == "Allow"  # the pre-check evaluated it
-    assert event["refusal"] == {"stage": "authorization", "responseType": "UNAUTHORIZED"}
+    assert event["refusal"] == {
+        "stage": "authorizer",
+        "responseType": "UNAUTHORIZED",
+        "reason": "authorizer `tokens`: identity source `method.request.header.Authorization` missing or empty",
+        "hint": None,
+    }
 
 
 async def test_an_iam_caller_is_the_signer_with_its_keys(backend: RecordingBackend) -> None:

@@ -39,11 +39,17 @@ def test_json_line() -> None:
 
 
 def test_text_line() -> None:
-    line = AccessLog.text_line(RECORD)
-    assert line == (
+    """A refused request: the stage that refused it and why, never the policy's column on its own."""
+    refused = {**RECORD, "refusedBy": "policy", "reason": "ImplicitDeny: no statement applies"}
+    assert AccessLog.text_line(refused) == (
         '127.0.0.5 anonymous [2026-11-29T12:00:00Z] "GET /prod/pets" 403 42 1.2ms '
-        "ImplicitDeny AccessDeniedException r-1"
+        "r-1 refused by policy: ImplicitDeny: no statement applies"
     )
+    cognito = {**RECORD, "status": 401, "decision": "Allow", "refusedBy": "cognito", "reason": "not a JWT"}
+    hinted = AccessLog.text_line({**cognito, "hint": "send the bare JWT"})
+    assert hinted.endswith(" 401 42 1.2ms r-1 refused by cognito: not a JWT (hint: send the bare JWT)")
+    forwarded = {**RECORD, "status": 200, "decision": "Allow", "errorType": None}
+    assert AccessLog.text_line(forwarded).endswith('"GET /prod/pets" 200 42 1.2ms r-1 Allow')
 
 
 def test_text_line_escapes_control_characters() -> None:

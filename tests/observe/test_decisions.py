@@ -87,7 +87,12 @@ async def test_event_shape(backend: RecordingBackend) -> None:
     }
     assert event["authorizer"] is None  # auth NONE: no authorizer ran; the header's caller is request.principal
     assert event["flow"] == {"cognitoRequiresPolicyAllow": True}
-    assert event["refusal"] == {"stage": "authorization", "responseType": "ACCESS_DENIED"}
+    assert event["refusal"] == {
+        "stage": "policy",
+        "responseType": "ACCESS_DENIED",
+        "reason": "ExplicitDeny: denied by Statement[1] (NoEve)",
+        "hint": None,
+    }
     assert "shadowDecision" not in event
 
 
@@ -96,7 +101,12 @@ async def test_an_allowed_request_has_no_refusal_and_the_unrouted_one_no_event(b
         ids = await _traffic(gw)
         events = {e["requestId"]: e for e in (await _decisions(gw, "?limit=all"))["events"]}
     assert events[ids[0]]["refusal"] is None and events[ids[0]]["status"] == 200
-    assert events[ids[1]]["refusal"] == {"stage": "authorization", "responseType": "ACCESS_DENIED"}
+    assert events[ids[1]]["refusal"] == {
+        "stage": "policy",
+        "responseType": "ACCESS_DENIED",
+        "reason": "ImplicitDeny: no statement applies",
+        "hint": None,
+    }
     assert ids[3] not in events  # an unknown stage: no API stage ran, nothing was decided
 
 
@@ -108,7 +118,12 @@ async def test_a_request_without_a_method_is_refused_at_the_route(backend: Recor
     assert reply.status == 403
     assert (event["outcome"], event["verdict"], event["allowed"]) == (None, None, None)  # never evaluated
     assert (event["resourcePath"], event["authorizationType"]) == (None, None)
-    assert event["refusal"] == {"stage": "route", "responseType": "MISSING_AUTHENTICATION_TOKEN"}
+    assert event["refusal"] == {
+        "stage": "route",
+        "responseType": "MISSING_AUTHENTICATION_TOKEN",
+        "reason": "no method `GET /cats` on the api",
+        "hint": None,
+    }
 
 
 async def test_the_trace_names_what_failed(backend: RecordingBackend) -> None:
