@@ -283,7 +283,8 @@ class Gateway:
         if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):
             return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
         try:
-            verdict, body = await self.authorization(request, api, ctx, method, x, header_key(door, request))
+            api_key = header_key(door, request) if door is not None else None  # for authorizer events
+            verdict, body = await self.authorization(request, api, ctx, method, x, api_key)
             if not verdict.allowed:
                 return x.refuse(verdict)
             if door is not None:  # usage plan (key, throttle, quota): spec 13.2
