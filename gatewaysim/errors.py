@@ -5,6 +5,7 @@
     GatewaysimError
     ├── PolicyError(ValueError)        a policy document is malformed (every problem, located)
     ├── ConfigError(ValueError)        a config file or flag is malformed (every problem, located)
+    │   └── TemplateError              a template (SAM, CloudFormation, OpenAPI, Terraform) is malformed
     ├── DocumentError(ValueError)      a YAML/JSON text cannot be read safely (safeload.py)
     ├── AuthorizerError                an authorizer could not give an answer (maps to a 500)
     ├── RequestTooLarge                the request body passed the payload limit (maps to a 413)
@@ -39,6 +40,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "RequestTooLarge",
+    "TemplateError",
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnavailable",
@@ -117,6 +119,12 @@ class DocumentError(_LocatedError):
     or a YAML alias bomb (``gatewaysim.safeload``). Readers re-raise it as their own kind."""
 
     kind = "document"
+
+
+class TemplateError(ConfigError):
+    """A template (SAM, CloudFormation, OpenAPI, Terraform) is malformed or cannot be read offline."""
+
+    kind = "template"
 
 
 class AuthorizerError(GatewaysimError):

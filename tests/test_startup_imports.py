@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("botocore", "jwt", "cryptography", "urllib3")
+HEAVY = ("botocore", "jwt", "cryptography", "urllib3", "samtranslator", "boto3", "pydantic", "jsonschema")
 
 
 def _loaded(code: str) -> list[str]:
@@ -36,3 +36,11 @@ def test_an_iam_authorizer_loads_botocore_when_built() -> None:
         "{'AKIAEXAMPLE': {'secret': 's', 'principal': 'arn:aws:iam::111122223333:user/a'}}}})"
     )
     assert "botocore" in _loaded(code)
+
+
+def test_only_a_sam_template_loads_the_sam_translator() -> None:
+    load = "from gatewaysim.config.load import load_settings; load_settings(None, {{'template': {!r}}})"
+    cloudformation = load.format("tests/data/cfn-two-apis.json")
+    assert _loaded(cloudformation) == []
+    sam = load.format("tests/data/sam-shorthand.yaml")
+    assert "samtranslator" in _loaded(sam)

@@ -45,7 +45,18 @@ class Command:
 def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--config", metavar="FILE", help="YAML config (see config/gateway.yaml); flags win over it")
-    add("--policy", metavar="FILE", help="resource policy (JSON or YAML) of the API")
+    add("--policy", metavar="FILE", help="resource policy (JSON or YAML), or a template/OpenAPI file holding it")
+    add("--template", metavar="FILE", help="serve the API(s) of a SAM, CloudFormation, OpenAPI or Terraform file")
+    add("--api", dest="template_api", metavar="LOGICAL_ID", help="the template's API to serve (default: all)")
+    add(
+        "--parameter-overrides",
+        dest="parameters",
+        nargs="+",
+        type=_parameter_override,
+        metavar="KEY=VALUE",
+        help="template parameters and stand-ins, like sam's (`Stage=dev AuthFn.Arn=arn:...`)",
+    )
+    add("--policy-from", choices=("config", "template"), help="which policy wins when both give one")
     add("--backend", metavar="URL", help="backend base URL, or `demo` for the built-in echo backend")
     add("--host", help="address to listen on (default 127.0.0.1)")
     add("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
@@ -73,8 +84,22 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     add("--reload-interval", type=float, metavar="SECONDS", help="how often to look for changes (default 0.5)")
 
 
+def _parameter_override(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` or SAM's ``ParameterKey=KEY,ParameterValue=VALUE``."""
+    if text.startswith("ParameterKey="):
+        key, _, value = text.removeprefix("ParameterKey=").partition(",ParameterValue=")
+    else:
+        key, _, value = text.partition("=")
+    if not key or "=" not in text:
+        raise argparse.ArgumentTypeError(f"`{text}` is not KEY=VALUE")
+    return key, value
+
+
 _SERVE_OVERRIDES: Final = (
     "policy",
+    "template",
+    "template_api",
+    "policy_from",
     "backend",
     "host",
     "port",
@@ -98,7 +123,9 @@ DEMO_TRUSTED_PROXIES: Final = ["127.0.0.0/8", "::1/128"]
 
 def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     overrides = {name: getattr(args, name) for name in _SERVE_OVERRIDES}
-    if args.config is None and args.policy is None and args.backend is None and args.trusted_proxies is None:
+    overrides["parameters"] = dict(args.parameters) if args.parameters else None
+    embedded = args.config is None and args.policy is None and args.backend is None and args.template is None
+    if embedded and args.trusted_proxies is None:
         overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES
     settings = load_settings(args.config, overrides)
     _one_line_logging()

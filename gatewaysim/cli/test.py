@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from gatewaysim.config.load import ApiSettings, Settings, load_settings
 from gatewaysim.errors import ConfigError, GatewaysimError, Problem
 from gatewaysim.gateway.admin_client import default_token
-from gatewaysim.imports import import_policy
 from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.scenarios.files import EvaluateFn, ScenarioFile, evaluator_for, load_scenarios, run_scenarios
 from gatewaysim.scenarios.http import HttpTarget, run_over_http
@@ -111,6 +110,8 @@ def _evaluator(scenario_file: ScenarioFile, policy: Path | None, settings: Setti
     """What answers the scenarios: ``--policy``, the config's API, or the file's own policy."""
     api = scenario_file.api
     if policy is not None:
+        from gatewaysim.imports import import_policy  # the readers load only when a file needs them
+
         document = import_policy(policy, account=api.account, region=api.region, api_id=api.id).document
         compiled = compile_policy(dict(document), api_arn=api.arn, source_name=str(policy))
         return _engine(compiled.evaluate), f"policy `{policy}`"

@@ -10,7 +10,7 @@
         - {resource: "/pets/{petId}", method: [GET, POST], authorizationType: CUSTOM, authorizer: tokens}
       default_route: true          # with routes: unmatched requests use the defaults (or a mapping) instead
                                    # of 403 Missing Authentication Token
-      openapi: api.yaml            # routes and authorizers from an OpenAPI/Swagger file (before `routes`)
+      openapi: api.yaml            # routes and authorizers from a file (config/template.py; before `routes`)
       authorizers:                 # name -> definition (see gatewaysim.authorizers.registry)
         tokens: {type: TOKEN, handler: "authz.py:handler"}
       flow: {cognito_requires_policy_allow: true}
@@ -36,9 +36,9 @@ from gatewaysim.authorizers.registry import build_authorizers
 from gatewaysim.config import fields as f
 from gatewaysim.config.fields import Checker
 from gatewaysim.config.flow import DEFAULT_SETTINGS, FlowSettings
-from gatewaysim.config.openapi_routes import OpenApiAuth, load_openapi
 from gatewaysim.config.route_integration import with_integration
 from gatewaysim.config.routes import Route, RouteMatch, RouteTable
+from gatewaysim.config.template import ImportedAuth
 from gatewaysim.errors import ConfigError
 
 __all__ = ["DEFAULT_SETTINGS", "FlowSettings", "AUTH_FIELDS", "AUTH_KEYS", "AuthSettings", "parse_auth"]
@@ -49,7 +49,6 @@ AUTH_KEYS: Final = (
     "authorization_scopes",
     "routes",
     "default_route",
-    "openapi",
     "authorizers",
     "flow",
 )
@@ -108,15 +107,22 @@ class AuthSettings:
         )
 
 
-def parse_auth(checker: Checker, path: str, raw: Mapping[str, Any], base_dir: Path, region: str) -> AuthSettings:
-    """Check the auth keys of the API at ``path`` (``raw`` holds only ``AUTH_KEYS``) into ``AuthSettings``."""
+def parse_auth(
+    checker: Checker,
+    path: str,
+    raw: Mapping[str, Any],
+    base_dir: Path,
+    region: str,
+    imported: ImportedAuth | None = None,
+) -> AuthSettings:
+    """Check the auth keys of the API at ``path`` (``raw`` holds only ``AUTH_KEYS``) into ``AuthSettings``;
+    ``imported`` is what a ``template``/``openapi`` file declares (its methods come first)."""
     defaults = _defaults(checker, path, raw)
     flow = FlowSettings(**checker.section(f"{path}.flow", raw.get("flow"), _FLOW_FIELDS))
-    imported = _openapi(checker, path, raw.get("openapi"), base_dir)
     definitions = _authorizers(checker, path, raw.get("authorizers"), imported)
     kinds = {name: str(d.get("type", "TOKEN")).upper() for name, d in definitions.items()}
     routes = _routes(checker, path, raw, imported, defaults)
-    default_at = _default_route(checker, path, raw, defaults)
+    default_at = _default_route(checker, path, raw, defaults, imported is not None)
     default = default_at[1] if default_at is not None else None
     located = [*routes, *([default_at] if default_at is not None else [])]
     iam = _check_references(checker, path, located, kinds)
@@ -124,7 +130,7 @@ def parse_auth(checker: Checker, path: str, raw: Mapping[str, Any], base_dir: Pa
     settings = AuthSettings(
         routes=() if _table_problem(checker, path, declared) else declared,
         default=default,
-        catch_all="routes" not in raw and "openapi" not in raw,
+        catch_all="routes" not in raw and imported is None,
         authorizers=definitions,
         iam_authorizer=iam,
         flow=flow,
@@ -149,23 +155,8 @@ def _defaults(checker: Checker, path: str, raw: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def _openapi(checker: Checker, path: str, ref: Any, base_dir: Path) -> OpenApiAuth | None:
-    if ref is None:
-        return None
-    if not isinstance(ref, str) or not ref:
-        checker.add(f"{path}.openapi", f"must be the path of an OpenAPI/Swagger file, got `{ref}`")
-        return None
-    file = Path(ref) if Path(ref).is_absolute() else base_dir / ref
-    try:
-        return load_openapi(file)
-    except ConfigError as exc:
-        for problem in exc.problems:
-            checker.add(f"{path}.openapi", problem.render(f"`{file}`"))
-        return None
-
-
-def _authorizers(checker: Checker, path: str, raw: Any, imported: OpenApiAuth | None) -> dict[str, Mapping[str, Any]]:
-    """The definitions by name: the OpenAPI file's, completed by the config's, plus the config's own."""
+def _authorizers(checker: Checker, path: str, raw: Any, imported: ImportedAuth | None) -> dict[str, Mapping[str, Any]]:
+    """The definitions by name: the file's, completed by the config's, plus the config's own."""
     given: Mapping[str, Any] = {}
     if raw is not None and not isinstance(raw, Mapping):
         checker.add(f"{path}.authorizers", "must be a mapping of authorizer name to definition")
@@ -178,11 +169,14 @@ def _authorizers(checker: Checker, path: str, raw: Any, imported: OpenApiAuth | 
         else:
             out[str(name)] = definition
     for name, definition in (imported.authorizers if imported else {}).items():
-        out[name] = _complete(checker, f"{path}.authorizers.{name}", definition, out.get(name, {}))
+        where = f"{path}.authorizers.{name}"
+        out[name] = _complete(checker, where, definition, out.get(name, {}), imported.origin if imported else "")
     return out
 
 
-def _complete(checker: Checker, where: str, imported: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+def _complete(
+    checker: Checker, where: str, imported: Mapping[str, Any], given: Mapping[str, Any], origin: str
+) -> dict[str, Any]:
     merged = {**imported, **given}
     if "jwks" in given and merged.get("type") == "COGNITO_USER_POOLS":
         pools = merged.get("user_pools")
@@ -190,7 +184,7 @@ def _complete(checker: Checker, where: str, imported: Mapping[str, Any], given: 
             merged["user_pools"] = [{**pool, "jwks": given["jwks"]} for pool in pools if isinstance(pool, Mapping)]
         del merged["jwks"]
     if str(merged.get("type")).upper() in _LAMBDA_TYPES and "handler" not in merged and "url" not in merged:
-        checker.add(where, "comes from the OpenAPI file; give it a `handler` or `url` here (its Lambda cannot run)")
+        checker.add(where, f"comes from {origin}; give it a `handler` or `url` here (its Lambda cannot run)")
     return merged
 
 
@@ -206,13 +200,14 @@ def _routes(
     checker: Checker,
     path: str,
     raw: Mapping[str, Any],
-    imported: OpenApiAuth | None,
+    imported: ImportedAuth | None,
     defaults: Mapping[str, Any],
 ) -> list[tuple[str, Route]]:
-    """Every declared method with the place it was declared: the OpenAPI file's first."""
+    """Every declared method with the place it was declared: the file's first."""
     located: list[tuple[str, Route]] = []
     if imported is not None:
-        located += _validated(checker, list(imported.routes), [f"{path}.openapi: {w}" for w in imported.locations])
+        where = [f"{path}.{imported.key}: {w}" for w in imported.locations]
+        located += _validated(checker, list(imported.routes), where)
     if "routes" in raw:
         items = raw["routes"]
         if not isinstance(items, list):
@@ -240,10 +235,10 @@ def _validated(checker: Checker, items: Sequence[Any], where: Sequence[str]) -> 
 
 
 def _default_route(
-    checker: Checker, path: str, raw: Mapping[str, Any], defaults: Mapping[str, Any]
+    checker: Checker, path: str, raw: Mapping[str, Any], defaults: Mapping[str, Any], imported: bool
 ) -> tuple[str, Route] | None:
     """The method for requests no route matches, with where it was declared; None: 403 for those."""
-    given = raw.get("default_route", "routes" not in raw and "openapi" not in raw)
+    given = raw.get("default_route", "routes" not in raw and not imported)
     if given is False or given is None:
         return None
     where = f"{path}.default_route" if "default_route" in raw else f"{path}.authorization_type"

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from yarl import URL
 
-from gatewaysim.errors import PolicyError, Problem
+from gatewaysim.errors import ConfigError, PolicyError, Problem
 from gatewaysim.header_rules import REQUEST_DROPPED
 from gatewaysim.suggest import did_you_mean
 
@@ -82,7 +82,7 @@ class Checker:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.origins: dict[str, str] = {}  # config path -> flag that set it
-        self.policy_errors: list[tuple[str, PolicyError]] = []
+        self.policy_errors: list[tuple[str, PolicyError | ConfigError]] = []  # a named file's own errors
         self.functions: frozenset[str] | None = None  # the config's function names, once read
 
     def _located(self, path: str) -> str:

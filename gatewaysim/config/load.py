@@ -39,9 +39,8 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from gatewaysim.arn import api_arn
 from gatewaysim.config import fields as f
@@ -59,12 +58,33 @@ from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.functions import FunctionSettings, functions_section
 from gatewaysim.config.limits import ListenerLimits, limits_section
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
+from gatewaysim.config.policies import (
+    DEFAULT_POLICY_SOURCE,
+    NO_POLICY,
+    LoadedPolicy,
+    default_policy_text,
+    load_policy,
+    raise_problems,
+    template_policy,
+)
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
-from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
+from gatewaysim.config.template import (
+    DEFAULT_API_ID,
+    TEMPLATE_FIELDS,
+    TEMPLATE_KEYS,
+    FromTemplate,
+    imported_auth,
+    load_template_apis,
+    template_stages,
+)
+from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.lint.findings import ERROR, Finding
-from gatewaysim.policy import CompiledPolicy, compile_policy
-from gatewaysim.safeload import POLICY_LIMITS, load_yaml, read_text
+from gatewaysim.policy import CompiledPolicy
+from gatewaysim.safeload import load_yaml, read_text
 from gatewaysim.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from gatewaysim.imports import ApiModel
 
 __all__ = [
     "DEFAULT_POLICY_SOURCE",
@@ -78,7 +98,6 @@ __all__ = [
     "load_settings",
 ]
 
-DEFAULT_POLICY_SOURCE: Final = "embedded default (corporate network)"
 DEFAULT_IDENTITY_HEADERS: Final = (
     ("X-Gatewaysim-Source-Vpc", "aws:SourceVpc"),
     ("X-Gatewaysim-Source-Vpce", "aws:SourceVpce"),
@@ -109,7 +128,7 @@ class LogSettings:
 class ApiSettings:
     """One REST API: where it lives, its stages, its resource policy and its backend."""
 
-    api_id: str = "abcdef1234"
+    api_id: str = DEFAULT_API_ID
     account: str = "123456789012"
     region: str = "us-east-1"
     partition: str = "aws"
@@ -129,6 +148,12 @@ class ApiSettings:
     forward: ForwardSettings = field(default_factory=ForwardSettings)
     auth: AuthSettings = field(default_factory=AuthSettings)  # routes, authorizers, flow (auth_config.py)
     door: DoorSettings = field(default_factory=DoorSettings)  # keys, throttling, validation, ... (config.door)
+    # Served from a template/OpenAPI/Terraform file (config/template.py): the file, the API's name
+    # there, and the whole model read from it (imports.ApiModel). What it asks for that gatewaysim
+    # does not emulate is in ``Settings.warnings``, located in the file.
+    template_file: str | None = None
+    template_api: str | None = None
+    model: ApiModel | None = field(default=None, repr=False, compare=False)
 
     @property
     def arn(self) -> str:
@@ -175,6 +200,10 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "policy": ("api.policy", "--policy"),
     "backend": ("api.backend", "--backend"),
     "api_id": ("api.id", "--api-id"),
+    "template": ("api.template", "--template"),
+    "template_api": ("api.template_api", "--api"),
+    "parameters": ("api.parameters", "--parameter-overrides"),
+    "policy_from": ("api.policy_from", "--policy-from"),
     "account": ("api.account", "--account"),
     "region": ("api.region", "--region"),
     "stages": ("api.stages", "--stage"),
@@ -216,8 +245,9 @@ _API_FIELDS: Final[f.Table] = {
     "binary_media_types": f.media_types,
     "strip_stage": f.boolean,
     "forward": lambda c, path, raw: ForwardSettings(**c.section(path, raw, _FORWARD_FIELDS)),
-    **AUTH_FIELDS,  # routes, authorizers, openapi, flow ...: checked together by auth_config.parse_auth
+    **AUTH_FIELDS,  # routes, authorizers, flow ...: checked together by auth_config.parse_auth
     **DOOR_FIELDS,  # api keys, throttling, gateway responses, validation, cors: config.door.settings.parse_door
+    **TEMPLATE_FIELDS,  # template, openapi, template_api, parameters, policy_from (config/template.py)
 }
 _API_ATTRS: Final = {"id": "api_id"}
 _TOP_FIELDS: Final[f.Table] = {
@@ -236,11 +266,6 @@ _TOP_FIELDS: Final[f.Table] = {
     "functions": lambda c, path, raw: raw,
     "limits": limits_section,
 }
-
-
-def default_policy_text() -> str:
-    """The embedded default policy: the seed's corporate-network allow-list."""
-    return (resources.files("gatewaysim") / "data" / "default-policy.json").read_text(encoding="utf-8")
 
 
 def load_settings(
@@ -292,13 +317,13 @@ def build_settings(
     apis = _parse_apis(checker, top, base_dir or Path.cwd())
     rest = {k: v for k, v in top.items() if k not in ("api", "apis", "functions")}
     settings = Settings(apis=apis, source=source, functions=functions, warnings=tuple(checker.warnings), **rest)
-    _raise_problems(checker, source)
+    raise_problems(checker, source)
     findings = tuple(reference_findings(settings, "apis" if "apis" in top else "api"))
     if strict:
         for finding in findings:
             if finding.severity == ERROR:
                 checker.add(finding.path, finding.message)
-        _raise_problems(checker, source)
+        raise_problems(checker, source)
     return dataclasses.replace(settings, findings=findings)
 
 
@@ -342,14 +367,12 @@ def _identity(checker: Checker, path: str, fields: dict[str, Any]) -> IdentitySe
 
 def _parse_apis(checker: Checker, top: Mapping[str, Any], base_dir: Path) -> tuple[ApiSettings, ...]:
     if "apis" not in top:
-        api = _parse_api(checker, "api", top.get("api"), base_dir)
-        return (api,) if api is not None else ()
+        return tuple(_parse_api(checker, "api", top.get("api"), base_dir))
     entries = top["apis"]
     if not isinstance(entries, list) or not entries:
         checker.add("apis", "must be a non-empty list of APIs")
         return ()
-    parsed = [_parse_api(checker, f"apis[{i}]", entry, base_dir) for i, entry in enumerate(entries)]
-    apis = tuple(api for api in parsed if api is not None)
+    apis = tuple(api for i, entry in enumerate(entries) for api in _parse_api(checker, f"apis[{i}]", entry, base_dir))
     seen: set[str] = set()
     for i, api in enumerate(apis):
         if api.api_id in seen:
@@ -358,38 +381,83 @@ def _parse_apis(checker: Checker, top: Mapping[str, Any], base_dir: Path) -> tup
     return apis
 
 
-def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> ApiSettings | None:
+def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> list[ApiSettings]:
+    """The API at ``path``; several when it names a template with several APIs (all are served)."""
     if raw is not None and not isinstance(raw, Mapping):
         checker.add(path, "must be a mapping")
-        return None
+        return []
     given = raw or {}
     fields = checker.section(path, given, _API_FIELDS)
+    known = {"account": fields.get("account", "123456789012"), "region": fields.get("region", "us-east-1")}
+    if "id" in fields:
+        known["api_id"] = fields["id"]
+    templated = load_template_apis(checker, path, fields, base_dir, known)
+    if templated is None:
+        api = _one_api(checker, path, given, fields, base_dir, None)
+        return [api] if api is not None else []
+    if len(templated) > 1 and "id" in given:
+        checker.add(f"{path}.id", "the template has several APIs, each with its own id; choose one with `template_api`")
+    return [api for item in templated if (api := _one_api(checker, path, given, fields, base_dir, item)) is not None]
+
+
+def _one_api(
+    checker: Checker,
+    path: str,
+    given: Mapping[str, Any],
+    parsed: Mapping[str, Any],
+    base_dir: Path,
+    item: FromTemplate | None,
+) -> ApiSettings | None:
+    """One API from its checked fields, and from the file it is served from (``item``) if any."""
+    fields = dict(parsed)
     policy_ref = fields.pop("policy", f.ABSENT if "policy" not in given else None)
     shadow_ref = fields.pop("shadow_policy", None)
     auth_raw: dict[str, Any] = {key: fields.pop(key) for key in AUTH_KEYS if key in fields}
     door_raw: dict[str, Any] = {key: fields.pop(key) for key in DOOR_KEYS if key in fields}
+    for key in TEMPLATE_KEYS:
+        fields.pop(key, None)
+    imported = None
+    if item is not None:
+        fields.update(template_stages(checker, path, item, given, fields), id=item.api_id)
+        fields.update(template_file=str(item.file), template_api=item.model.name, model=item.model)
+        imported = imported_auth(item)
+        for line in item.warnings:
+            checker.warn(f"{path}.{item.key}", line)
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
     try:
         api = ApiSettings(**kwargs)
     except TypeError:  # pragma: no cover - every key is in the table
         return None
-    if auth_raw:
-        kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region)
+    if auth_raw or imported is not None:
+        kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region, imported)
     if door_raw:
         kwargs["door"] = door = parse_door(checker, path, door_raw, api.stages)
         if door.cors is not None:  # an OPTIONS MOCK for every resource without one (config.door.cors)
             kwargs["auth"] = with_preflights(kwargs.get("auth", api.auth), door.cors)
-    if auth_raw or door_raw:
+    if auth_raw or door_raw or imported is not None:
         api = ApiSettings(**kwargs)
     _check_stages(checker, path, api)
+    known = {
+        "account": api.account,
+        "region": api.region,
+        "api_id": api.api_id,
+        "arn": api.arn,
+        "parameters": given.get("parameters"),
+        "template_api": given.get("template_api"),
+    }
     if shadow_ref is not None:
-        shadow = _load_policy(checker, f"{path}.shadow_policy", shadow_ref, api.arn, base_dir, False)
+        shadow = load_policy(checker, f"{path}.shadow_policy", shadow_ref, known, base_dir, False)
         kwargs.update(zip(("shadow_policy", "shadow_policy_source", "shadow_policy_document"), shadow, strict=True))
         api = ApiSettings(**kwargs)
-    if policy_ref is f.ABSENT and "backend" in given:
+    if policy_ref is f.ABSENT and "backend" in given and item is None:
         return api  # a backend but no policy: open, as on AWS
-    where = checker.origins.get(f"{path}.policy")
-    policy, label, document = _load_policy(checker, f"{path}.policy", policy_ref, api.arn, base_dir, where is not None)
+    from_flag = checker.origins.get(f"{path}.policy") is not None
+    loaded: LoadedPolicy = NO_POLICY
+    if policy_ref is not f.ABSENT or item is None:
+        loaded = load_policy(checker, f"{path}.policy", policy_ref, known, base_dir, from_flag)
+    if item is not None:
+        loaded = template_policy(checker, path, item, given, loaded, api.arn)
+    policy, label, document = loaded
     return ApiSettings(**{**kwargs, "policy": policy, "policy_source": label, "policy_document": document})
 
 
@@ -402,42 +470,3 @@ def _check_stages(checker: Checker, path: str, api: ApiSettings) -> None:
     if api.url_style == "bare" and len(api.stages) != 1:
         served = ", ".join(f"`{s}`" for s in api.stages)
         checker.add(f"{path}.url_style", f"`bare` serves one stage; choose one in `stages` (now {served})")
-
-
-def _load_policy(
-    checker: Checker, path: str, ref: Any, arn: str, base_dir: Path, from_flag: bool
-) -> tuple[CompiledPolicy | None, str | None, str | Mapping[str, Any] | None]:
-    """Compile the policy an API names (embedded default, inline mapping, file, or none); keep its text."""
-    document: str | Mapping[str, Any]
-    if ref is None:
-        return None, None, None
-    if ref is f.ABSENT:
-        source, document = DEFAULT_POLICY_SOURCE, default_policy_text()
-    elif isinstance(ref, Mapping):
-        source, document = "inline policy", ref
-    else:
-        file = Path(ref) if from_flag or Path(ref).is_absolute() else base_dir / ref
-        try:
-            document = read_text(file, POLICY_LIMITS)
-        except OSError as exc:
-            checker.add(path, f"cannot read policy `{file}`: {exc.strerror}")
-            return None, None, None
-        except DocumentError as exc:
-            checker.policy_errors.append((path, PolicyError(exc.problems, str(file))))
-            return None, None, None
-        source = str(file)
-    try:
-        return compile_policy(document, api_arn=arn, source_name=source), source, document
-    except PolicyError as exc:
-        checker.policy_errors.append((path, exc))
-        return None, None, None
-
-
-def _raise_problems(checker: Checker, source: str | None) -> None:
-    if not checker.problems and len(checker.policy_errors) == 1:
-        raise checker.policy_errors[0][1]
-    for path, exc in checker.policy_errors:
-        for problem in exc.problems:
-            checker.add(path, problem.render(f"policy `{exc.source}`"))
-    if checker.problems:
-        raise ConfigError(checker.problems, source)

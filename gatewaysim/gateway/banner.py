@@ -74,7 +74,8 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str) -> str:
     lines = [f"gatewaysim {__version__} listening on {url}"]
     for runtime in apis.values():
         api = runtime.settings
-        lines.append(f"  api {api.api_id} (account {api.account}, {api.region})")
+        origin = f", `{api.template_api}` of {api.template_file}" if api.template_file else ""
+        lines.append(f"  api {api.api_id} (account {api.account}, {api.region}{origin})")
         single = len(apis) == 1
         lines.extend(
             f"    invoke url: {u}" for stage in api.stages for u in invoke_urls(url, api.api_id, stage, single=single)

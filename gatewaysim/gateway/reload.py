@@ -47,10 +47,11 @@ _POLICY_KEYS = frozenset(
 
 
 def watched_files(settings: Settings) -> list[Path]:
-    """The config file and every policy file the settings were loaded from."""
+    """The config file and every policy and template file the settings were loaded from."""
     files = [Path(settings.source)] if settings.source else []
     sources = [source for api in settings.apis for source in (api.policy_source, api.shadow_policy_source)]
     files += [Path(source) for source in sources if source and _is_path(source)]
+    files += [Path(api.template_file) for api in settings.apis if api.template_file]
     return list(dict.fromkeys(files))
 
 

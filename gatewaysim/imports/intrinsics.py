@@ -1,10 +1,16 @@
 """Resolve CloudFormation intrinsic functions for the values an emulator knows.
 
 Known: ``AWS::AccountId``, ``AWS::Region``, ``AWS::Partition``, ``AWS::URLSuffix``, ``AWS::NoValue``,
-template parameters (their ``Default``, or a value passed in), ``Mappings``, ``Conditions`` and the
-API's own logical id (-> the API id). Anything else (``Fn::GetAtt``, ``Fn::ImportValue``, other
-resources) cannot be known locally: it is recorded as a located ``Problem`` and the value becomes
-``UNRESOLVED``. Functions are a table: ``INTRINSICS``.
+template parameters (their ``Default``, or a value passed in: ``--parameter-overrides``), ``Mappings``,
+``Conditions``, the APIs' logical ids (-> their api ids) and the stand-ins ``Known.attributes`` holds
+for other resources (``Ref`` and ``Fn::GetAtt`` of a Lambda function, a user pool ...; an override
+``X.Arn=...`` or ``X=...`` wins). Anything else (``Fn::ImportValue``, an attribute with no stand-in)
+cannot be known offline: it is recorded as a located ``Problem`` naming the override to give, and
+the value becomes ``UNRESOLVED``. A reference to a name the template does not declare is a problem
+too. Functions are a table: ``INTRINSICS``.
+
+``keep_going`` resolvers (for values gatewaysim does not use, such as integration URIs) record the
+same problems but put ``None`` where a value is unresolved, so the rest of the fragment survives.
 """
 
 from __future__ import annotations
@@ -53,9 +59,10 @@ class Known:
 
     account: str | None = None
     region: str | None = None
-    api_id: str | None = None
-    api_logical_ids: frozenset[str] = frozenset()
+    api_ids: Mapping[str, str | None] = field(default_factory=dict)  # API logical id -> api id (None: unknown)
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    resources: frozenset[str] = frozenset()  # every logical id of the template (empty: not checked)
+    attributes: Mapping[str, Any] = field(default_factory=dict)  # `X` (Ref) / `X.Attr` (GetAtt) -> stand-in
     declared_parameters: frozenset[str] = frozenset()
     mappings: Mapping[str, Any] = field(default_factory=dict)
     conditions: Mapping[str, Any] = field(default_factory=dict)
@@ -67,13 +74,29 @@ _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
 class Resolver:
     """Resolves intrinsic functions inside a template fragment; problems go to ``problems``."""
 
-    def __init__(self, known: Known, problems: list[Problem]) -> None:
+    def __init__(self, known: Known, problems: list[Problem], *, keep_going: bool = False) -> None:
         self.known = known
         self.problems = problems
+        self.keep_going = keep_going
         self._conditions: dict[str, Any] = {}
+        self._depth = 0
 
     def resolve(self, node: Any, path: str) -> Any:
         """The fragment with every intrinsic replaced (``NO_VALUE`` entries dropped)."""
+        value = self.value(node, path)
+        return None if self.keep_going and value is UNRESOLVED else value
+
+    def value(self, node: Any, path: str) -> Any:
+        """Like ``resolve``, but ``UNRESOLVED`` stays itself (what the functions build on)."""
+        if self._depth >= _MAX_DEPTH:  # SECURITY: a hostile (or self-referencing) fragment cannot recurse forever
+            return self.fail(path, f"nested deeper than {_MAX_DEPTH} levels")
+        self._depth += 1
+        try:
+            return self._resolve(node, path)
+        finally:
+            self._depth -= 1
+
+    def _resolve(self, node: Any, path: str) -> Any:
         if isinstance(node, Mapping):
             if len(node) == 1:
                 (key, arg), *_ = node.items()
@@ -82,14 +105,23 @@ class Resolver:
                     return function(self, arg, path)
                 if isinstance(key, str) and key.startswith("Fn::"):
                     return self.fail(path, f"unsupported intrinsic function `{key}`")
-            items = {k: self.resolve(v, _join(path, str(k))) for k, v in node.items()}
-            return _collect_mapping(items)
+            items = {k: self.value(v, _join(path, str(k))) for k, v in node.items()}
+            return self._collect_mapping(items)
         if isinstance(node, list):
-            values = [self.resolve(v, f"{path}[{i}]") for i, v in enumerate(node)]
+            values = [self.value(v, f"{path}[{i}]") for i, v in enumerate(node)]
             if any(v is UNRESOLVED for v in values):
-                return UNRESOLVED
+                if not self.keep_going:
+                    return UNRESOLVED
+                values = [None if v is UNRESOLVED else v for v in values]
             return [v for v in values if v is not NO_VALUE]
         return node
+
+    def _collect_mapping(self, items: dict[Any, Any]) -> Any:
+        if any(v is UNRESOLVED for v in items.values()):
+            if not self.keep_going:
+                return UNRESOLVED
+            items = {k: None if v is UNRESOLVED else v for k, v in items.items()}
+        return {k: v for k, v in items.items() if v is not NO_VALUE}
 
     def fail(self, path: str, message: str) -> Any:
         """Record a problem at ``path`` and return ``UNRESOLVED``."""
@@ -97,7 +129,7 @@ class Resolver:
         return UNRESOLVED
 
     def ref(self, name: str, path: str) -> Any:
-        """The value of ``Ref: name``: pseudo parameter, template parameter or the API's own id."""
+        """The value of ``Ref: name``: a parameter (or override), pseudo parameter, api id or stand-in."""
         known = self.known
         if name in known.parameters:
             return known.parameters[name]
@@ -106,15 +138,38 @@ class Resolver:
             if pseudo is None:
                 return self.fail(path, f"`{name}` is not known here; pass `{_PSEUDO_NEEDS[name]}`")
             return pseudo
-        if name in known.api_logical_ids:
-            if known.api_id is None:
+        if name in known.api_ids:
+            api_id = known.api_ids[name]
+            if api_id is None:
                 return self.fail(path, f"`Ref` to the API `{name}` needs the api id; pass `api_id`")
-            return known.api_id
+            return api_id
         if name in known.declared_parameters:
-            return self.fail(path, f"parameter `{name}` has no Default; pass a value for it")
+            return self.fail(path, f"parameter `{name}` has no Default; give --parameter-overrides {name}=...")
         if name.startswith("AWS::"):
-            return self.fail(path, f"pseudo parameter `{name}` is not known locally; pass it as a parameter")
+            return self.fail(
+                path, f"pseudo parameter `{name}` is not known offline; give --parameter-overrides {name}=..."
+            )
+        if name in known.attributes:
+            return known.attributes[name]
+        if known.resources and name not in known.resources:
+            return self.fail(path, f"`!Ref {name}`: `{name}` is not a parameter or resource of this template")
+        if known.resources:
+            return self.fail(path, f"`!Ref {name}` cannot be resolved offline; give --parameter-overrides {name}=...")
         return self.fail(path, f"cannot resolve `Ref` to `{name}`: not a parameter or this API")
+
+    def attribute(self, name: str, attribute: str, path: str) -> Any:
+        """The value of ``Fn::GetAtt: [name, attribute]``: an override or a stand-in, else a problem."""
+        known, dotted = self.known, f"{name}.{attribute}"
+        for key in (dotted, name):
+            if key in known.parameters and key not in known.declared_parameters:
+                return known.parameters[key]
+        if dotted in known.attributes:
+            return known.attributes[dotted]
+        if known.resources and name not in known.resources:
+            return self.fail(path, f"`!GetAtt {dotted}`: `{name}` is not a resource of this template")
+        return self.fail(
+            path, f"`!GetAtt {dotted}` cannot be resolved offline; give --parameter-overrides {dotted}=..."
+        )
 
     def condition(self, name: Any, path: str) -> Any:
         """The truth of a named template condition (evaluated once, cycles reported)."""
@@ -122,7 +177,7 @@ class Resolver:
             return self.fail(path, f"unknown condition `{name}`")
         if name not in self._conditions:
             self._conditions[name] = UNRESOLVED  # a cycle resolves to UNRESOLVED
-            value = self.resolve(self.known.conditions[name], f"Conditions.{name}")
+            value = self.value(self.known.conditions[name], f"Conditions.{name}")
             self._conditions[name] = value
         return self._conditions[name]
 
@@ -151,14 +206,12 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _collect_mapping(items: dict[Any, Any]) -> Any:
-    if any(v is UNRESOLVED for v in items.values()):
-        return UNRESOLVED
-    return {k: v for k, v in items.items() if v is not NO_VALUE}
+_MAX_DEPTH = 100
+"""Deepest template fragment resolved (CloudFormation's own documents are far shallower)."""
 
 
 def _args(r: Resolver, arg: Any, path: str, name: str, count: int) -> list[Any] | None:
-    value = r.resolve(arg, f"{path}.{name}")
+    value = r.value(arg, f"{path}.{name}")
     if value is UNRESOLVED:
         return None
     if not isinstance(value, list) or len(value) != count:
@@ -180,7 +233,7 @@ def _fn_sub(r: Resolver, arg: Any, path: str) -> Any:
     template, variables = (arg, {}) if isinstance(arg, str) else (arg + [None, None])[:2]
     if not isinstance(template, str) or not isinstance(variables, Mapping):
         return r.fail(path, "`Fn::Sub` takes a string or [string, {variables}]")
-    values = {str(k): r.resolve(v, f"{path}.Fn::Sub[1].{k}") for k, v in variables.items()}
+    values = {str(k): r.value(v, f"{path}.Fn::Sub[1].{k}") for k, v in variables.items()}
     if any(v is UNRESOLVED for v in values.values()):
         return UNRESOLVED
     failed = False
@@ -202,8 +255,20 @@ def _fn_sub(r: Resolver, arg: Any, path: str) -> Any:
 
 def _sub_name(r: Resolver, name: str, path: str) -> Any:
     if "." in name and not name.startswith("AWS::"):
-        return r.fail(path, f"cannot resolve `${{{name}}}` in `Fn::Sub`: attributes are only known after deploy")
+        resource, _, attribute = name.partition(".")
+        return r.attribute(resource, attribute, path)
     return r.ref(name, path)
+
+
+def _fn_get_att(r: Resolver, arg: Any, path: str) -> Any:
+    value = r.value(arg, f"{path}.Fn::GetAtt")
+    if isinstance(value, str):
+        value = value.split(".", 1)
+    if value is UNRESOLVED or value is None:
+        return UNRESOLVED
+    if not isinstance(value, list) or len(value) != 2 or not all(isinstance(v, str) for v in value):
+        return r.fail(path, "`Fn::GetAtt` takes [resource, attribute]")
+    return r.attribute(value[0], value[1], path)
 
 
 def _fn_join(r: Resolver, arg: Any, path: str) -> Any:
@@ -243,7 +308,7 @@ def _fn_if(r: Resolver, arg: Any, path: str) -> Any:
     truth = r.condition(arg[0], path)
     if truth is UNRESOLVED:
         return UNRESOLVED
-    return r.resolve(arg[1] if truth else arg[2], f"{path}.Fn::If[{1 if truth else 2}]")
+    return r.value(arg[1] if truth else arg[2], f"{path}.Fn::If[{1 if truth else 2}]")
 
 
 def _fn_find_in_map(r: Resolver, arg: Any, path: str) -> Any:
@@ -259,7 +324,7 @@ def _fn_find_in_map(r: Resolver, arg: Any, path: str) -> Any:
 
 
 def _fn_base64(r: Resolver, arg: Any, path: str) -> Any:
-    value = r.resolve(arg, path)
+    value = r.value(arg, path)
     if value is UNRESOLVED:
         return UNRESOLVED
     return base64.b64encode(str(value).encode()).decode()
@@ -285,7 +350,7 @@ def _logic(combine: Callable[[list[bool]], bool], name: str) -> Callable[[Resolv
 def _truth(r: Resolver, item: Any, path: str) -> Any:
     if isinstance(item, Mapping) and set(item) == {"Condition"}:
         return r.condition(item["Condition"], path)
-    return r.resolve(item, path)
+    return r.value(item, path)
 
 
 def _fn_not(r: Resolver, arg: Any, path: str) -> Any:
@@ -294,15 +359,25 @@ def _fn_not(r: Resolver, arg: Any, path: str) -> Any:
 
 
 def _fn_to_json_string(r: Resolver, arg: Any, path: str) -> Any:
-    value = r.resolve(arg, path)
+    value = r.value(arg, path)
     return UNRESOLVED if value is UNRESOLVED else json.dumps(value, separators=(",", ":"))
 
 
 def _fn_length(r: Resolver, arg: Any, path: str) -> Any:
-    value = r.resolve(arg, path)
+    value = r.value(arg, path)
     if value is UNRESOLVED:
         return UNRESOLVED
     return len(value) if isinstance(value, list) else r.fail(path, "`Fn::Length` takes a list")
+
+
+def _fn_import_value(r: Resolver, arg: Any, path: str) -> Any:
+    name = r.value(arg, f"{path}.Fn::ImportValue")
+    if name is UNRESOLVED:
+        return UNRESOLVED
+    if isinstance(name, str) and name in r.known.parameters:
+        return r.known.parameters[name]
+    hint = f"give --parameter-overrides {name}=..."
+    return r.fail(path, f"`!ImportValue {name}` reads another stack's exports, unknown offline; {hint}")
 
 
 def _unknowable(name: str, why: str) -> Callable[[Resolver, Any, str], Any]:
@@ -328,8 +403,8 @@ INTRINSICS: Mapping[str, Callable[[Resolver, Any, str], Any]] = {
     "Fn::Or": _logic(any, "Fn::Or"),
     "Fn::ToJsonString": _fn_to_json_string,
     "Fn::Length": _fn_length,
-    "Fn::GetAtt": _unknowable("Fn::GetAtt", "attributes are only known after deploy"),
-    "Fn::ImportValue": _unknowable("Fn::ImportValue", "it reads another stack's exports"),
+    "Fn::GetAtt": _fn_get_att,
+    "Fn::ImportValue": _fn_import_value,
     "Fn::GetAZs": _unknowable("Fn::GetAZs", "it depends on the account"),
     "Fn::Cidr": _unknowable("Fn::Cidr", "not supported by the importer"),
 }

@@ -9,20 +9,7 @@ from typing import Any
 from gatewaysim.errors import DocumentError, Problem
 from gatewaysim.safeload import POLICY_LIMITS, FormatError, load_json
 
-__all__ = ["Found", "ImportOptions", "ImportedPolicy", "Route", "decode_policy_text", "finish_document"]
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """A method of the API as the source declares it.
-
-    ``auth`` is raw, as the source states it: CloudFormation `{AuthorizationType, AuthorizerId}`,
-    OpenAPI `security`, SAM the authorizer name (event `Auth.Authorizer` or `DefaultAuthorizer`).
-    """
-
-    method: str
-    path: str
-    auth: Any = None
+__all__ = ["Found", "ImportOptions", "ImportedPolicy", "decode_policy_text", "finish_document"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,10 +17,11 @@ class ImportedPolicy:
     """A resource policy found in a source file.
 
     ``source`` is the kind of file (``cloudformation``, ``sam``, ``openapi``, ``terraform``,
-    ``terraform-show``, ``get-rest-api``, ``policy``); ``location`` the JSON path of the policy in it;
-    ``api`` the API's name there (logical id, Terraform address, title) when it has one; ``api_id``
-    the API id when the source states it (Terraform state, ``get-rest-api``).
-    ``routes`` and ``authorizers`` are what the file says about methods and authorizers, raw.
+    ``terraform-show``, ``get-rest-api``, ``policy``); ``location`` the JSON path of the policy in it
+    (for SAM, where the template states it: ``Auth.ResourcePolicy`` ...); ``api`` the API's name
+    there (logical id, Terraform address, title) when it has one; ``api_id`` the API id when the
+    source states it (Terraform state, ``get-rest-api``). The API's methods and authorizers are in
+    its ``ApiModel``.
     """
 
     document: dict[str, Any]
@@ -41,8 +29,6 @@ class ImportedPolicy:
     location: str
     api: str | None = None
     api_id: str | None = None
-    routes: tuple[Route, ...] = ()
-    authorizers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gatewaysim.errors import ConfigError, DocumentError, Problem
+from gatewaysim.errors import DocumentError, Problem, TemplateError
 from gatewaysim.imports.cfn_yaml import load_cfn_yaml
 from gatewaysim.imports.model import decode_policy_text
 from gatewaysim.safeload import FormatError, load_json, read_text
@@ -27,13 +27,13 @@ def read_source(source: str | Path) -> tuple[str, str | None]:
     path = Path(source)
     if path.suffix == ".tf":
         message = "terraform HCL is not read; use a `.tf.json` file or `terraform show -json` output"
-        raise ConfigError([Problem("", message)], str(path))
+        raise TemplateError([Problem("", message)], str(path))
     try:
         return read_text(path), str(path)  # SECURITY: size and encoding checked (gatewaysim.safeload)
     except OSError as exc:
-        raise ConfigError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
+        raise TemplateError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
     except DocumentError as exc:
-        raise ConfigError(exc.problems, str(path)) from None
+        raise TemplateError(exc.problems, str(path)) from None
 
 
 def parse_source(text: str, name: str | None) -> Any:
@@ -47,7 +47,7 @@ def parse_source(text: str, name: str | None) -> Any:
             try:
                 return decode_policy_text(text)
             except ValueError as exc:
-                raise ConfigError([Problem("", str(exc))], name) from None
+                raise TemplateError([Problem("", str(exc))], name) from None
         return load_cfn_yaml(text)
     except DocumentError as exc:  # SECURITY: bounded (gatewaysim.safeload); a located line
-        raise ConfigError(exc.problems, name) from None
+        raise TemplateError(exc.problems, name) from None

@@ -187,7 +187,7 @@ def test_credentials_file(tmp_path: Path) -> None:
     assert ops is not None and ops.session_token == "ops-token" and ops.principal.arn == SESSION
 
 
-def test_credentials_file_errors(tmp_path: Path) -> None:
+def test_credentials_policy_errors(tmp_path: Path) -> None:
     path = tmp_path / "credentials"
     path.write_text(
         CLI_FILE

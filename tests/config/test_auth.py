@@ -130,7 +130,7 @@ def test_two_iam_authorizers_are_ambiguous() -> None:
 
 def test_shapes() -> None:
     assert problems({"routes": {"resource": "/a"}, "authorizers": ["a"], "openapi": 7}) == [
-        "api.openapi: must be the path of an OpenAPI/Swagger file, got `7`",
+        "api.openapi: must be a file path or a name, got `7`",
         "api.authorizers: must be a mapping of authorizer name to definition",
         "api.routes: must be a list of routes",
     ]

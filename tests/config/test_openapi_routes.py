@@ -11,8 +11,9 @@ import yaml
 
 from gatewaysim.authorizers.loading import resolve
 from gatewaysim.config.load import build_settings
-from gatewaysim.config.openapi_routes import load_openapi, read_openapi
-from gatewaysim.errors import ConfigError
+from gatewaysim.errors import ConfigError, TemplateError
+from gatewaysim.imports import load_source
+from gatewaysim.imports.model import ImportOptions
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 
 # the helpers module, loaded the way the gateway loads the handlers in it (same file, same module)
@@ -20,9 +21,19 @@ S = resolve(f"{Path(__file__).resolve().parents[1] / 'auth_support.py'}:MODULE")
 FILE = Path(__file__).resolve().parents[1] / "data" / "openapi-auth.yaml"
 
 
+def read_openapi(document: Any, source: str | None = None) -> Any:
+    """The model ``gatewaysim.imports`` reads from an OpenAPI document (a path, or a mapping as text)."""
+    text = str(document) if isinstance(document, Path) else json.dumps(document)
+    loaded = load_source(text if source is None else text, ImportOptions(), fmt="openapi")
+    ((model, problems),) = loaded.build({})
+    if problems:
+        raise TemplateError(problems, source)
+    return model
+
+
 def test_routes_and_authorizers_are_converted() -> None:
-    found = load_openapi(FILE)
-    assert list(found.routes) == [
+    found = read_openapi(FILE)
+    assert [r.item for r in found.routes] == [
         {"resource": "/pets", "method": "GET", "authorizationType": "CUSTOM", "authorizer": "tokens"},
         {"resource": "/pets", "method": "POST", "authorizationType": "CUSTOM", "authorizer": "requests"},
         {
@@ -37,8 +48,9 @@ def test_routes_and_authorizers_are_converted() -> None:
         {"resource": "/health", "method": "GET", "authorizationType": "NONE"},
         {"resource": "/keyed", "method": "GET", "authorizationType": "NONE"},
     ]
-    assert found.locations[2] == "paths./pets/{petId}.x-amazon-apigateway-any-method"
-    assert dict(found.authorizers) == {
+    assert found.routes[2].location == "paths./pets/{petId}.x-amazon-apigateway-any-method"
+    assert [r.api_key_required for r in found.routes] == [False] * 6 + [True]
+    assert {name: dict(a.definition) for name, a in found.authorizers.items()} == {
         "tokens": {
             "type": "TOKEN",
             "identitySource": "method.request.header.Authorization",
@@ -56,6 +68,10 @@ def test_routes_and_authorizers_are_converted() -> None:
             "header": "Authorization",
         },
     }
+    assert found.authorizers["tokens"].function == "tokens"  # from its authorizerUri
+    assert [n.render() for n in found.notices] == [
+        "paths./keyed.get.security: not emulated (API key requirement); requests are served without an API key"
+    ]
 
 
 def test_swagger_2_security_definitions() -> None:
@@ -72,14 +88,15 @@ def test_swagger_2_security_definitions() -> None:
         "paths": {"/x": {"get": {"security": [{"auth": []}]}, "parameters": []}},
     }
     found = read_openapi(document)
-    assert list(found.routes) == [
+    assert [r.item for r in found.routes] == [
         {"resource": "/x", "method": "GET", "authorizationType": "CUSTOM", "authorizer": "auth"}
     ]
-    assert found.authorizers["auth"] == {"type": "TOKEN", "identitySource": "method.request.header.X-Token"}
+    assert found.authorizers["auth"].definition == {"type": "TOKEN", "identitySource": "method.request.header.X-Token"}
 
 
 def test_problems_are_located_in_the_file() -> None:
     document = {
+        "openapi": "3.0.1",
         "components": {
             "securitySchemes": {
                 "odd": {"x-amazon-apigateway-authorizer": {"type": "jwt"}},
@@ -91,17 +108,17 @@ def test_problems_are_located_in_the_file() -> None:
     with pytest.raises(ConfigError) as info:
         read_openapi(document, source="api.yaml")
     assert str(info.value).splitlines() == [
-        "config `api.yaml`: components.securitySchemes.odd.x-amazon-apigateway-authorizer.type: "
+        "template `api.yaml`: components.securitySchemes.odd.x-amazon-apigateway-authorizer.type: "
         "unknown authorizer type `jwt`",
-        "config `api.yaml`: components.securitySchemes.pool.x-amazon-apigateway-authorizer.providerARNs: "
+        "template `api.yaml`: components.securitySchemes.pool.x-amazon-apigateway-authorizer.providerARNs: "
         "must list user pool ARNs (`arn:aws:cognito-idp:...`)",
-        "config `api.yaml`: paths./a.get.x-amazon-apigateway-auth.type: must be `AWS_IAM` or `NONE`, not `CUSTOM`",
+        "template `api.yaml`: paths./a.get.x-amazon-apigateway-auth.type: must be `AWS_IAM` or `NONE`, not `CUSTOM`",
     ]
 
 
-def test_a_document_without_paths() -> None:
-    with pytest.raises(ConfigError, match="needs a `paths` mapping"):
-        read_openapi({"openapi": "3.0.1"})
+def test_a_document_whose_paths_are_not_a_mapping() -> None:
+    with pytest.raises(ConfigError, match="paths: must be a mapping of paths to their methods"):
+        read_openapi({"openapi": "3.0.1", "paths": ["/x"]})
 
 
 def test_an_imported_lambda_authorizer_needs_a_handler_from_the_config(tmp_path: Path) -> None:
@@ -121,7 +138,8 @@ def test_a_broken_openapi_file_is_located(tmp_path: Path) -> None:
     bad.write_text("paths: [", encoding="utf-8")
     with pytest.raises(ConfigError) as info:
         build_settings({"api": {"openapi": "api.yaml"}}, base_dir=tmp_path)
-    assert str(info.value).startswith(f"config: api.openapi: `{bad}`: not valid JSON or YAML: line 1: ")
+    assert str(info.value).startswith(f"template `{bad}`: ")
+    assert "not valid YAML: line 1: " in str(info.value)
 
 
 # -- the gateway serving the imported methods ---------------------------------------------------------

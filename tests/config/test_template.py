@@ -1,0 +1,143 @@
+"""`template:` / `openapi:` in the config: what a file says is attached, located errors, several APIs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatewaysim.authorizers.loading import resolve
+from gatewaysim.config.load import build_settings
+from gatewaysim.errors import ConfigError
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+SAM = DATA / "apis" / "sam.yaml"
+TWO = DATA / "cfn-two-apis.json"
+HANDLER = str(DATA / "apis" / "src" / "authorizer.py") + ":handler"
+
+
+def _settings(**api: Any) -> Any:
+    return build_settings({"api": {"backend": "http://127.0.0.1:9", **api}})
+
+
+def _problems(**api: Any) -> list[str]:
+    with pytest.raises(ConfigError) as exc:
+        _settings(**api)
+    return str(exc.value).splitlines()
+
+
+def _sam(**api: Any) -> Any:
+    return _settings(template=str(SAM), authorizers={"CognitoAuth": {"jwks": _jwks()}}, **api)
+
+
+S = resolve(f"{Path(__file__).resolve().parents[1] / 'auth_support.py'}:MODULE")
+
+
+def _jwks() -> dict[str, Any]:
+    return dict(S.public_jwks())
+
+
+def test_a_sam_template_is_attached_whole() -> None:
+    (api,) = _sam().apis
+    assert (api.api_id, api.template_api, api.template_file) == ("abcdef1234", "OrdersApi", str(SAM))
+    assert api.stages == ("prod", "Stage")  # SAM's extra `Stage` stage (no OpenApiVersion), spec 19.1
+    assert api.variables("prod") == {"tier": "gold", "ordersTable": "orders-prod"}
+    assert api.variables("Stage") == {}
+    assert api.policy_source == f"{SAM}: Resources.OrdersApi.Properties.Auth.ResourcePolicy"
+    assert [(r.method, r.resource, r.authorization_type.value, r.authorizer) for r in api.auth.routes] == [
+        ("GET", "/admin", "CUSTOM", "TenantAuth"),
+        ("GET", "/orders", "CUSTOM", "TenantAuth"),
+        ("GET", "/health", "NONE", None),
+        ("GET", "/orders/{orderId}", "COGNITO_USER_POOLS", "CognitoAuth"),
+    ]
+    assert api.auth.default is None  # a path the template does not declare: 403 Missing Authentication Token
+    assert api.auth.authorizers["TenantAuth"]["handler"] == HANDLER  # the template's own Python function
+    sources = "method.request.header.Authorization, stageVariables.tier"
+    assert api.auth.authorizers["TenantAuth"]["identitySource"] == sources
+
+
+def test_warnings_name_the_file_and_the_path_in_it() -> None:
+    warnings = [w.render("config") for w in _sam().warnings]
+    assert (
+        f"config: api.template: {SAM}: Resources.OrdersApiStage.Properties.TracingEnabled (as SAM translates it): "
+        "not emulated (X-Ray tracing); no trace segments are recorded"
+    ) in warnings
+    integration = [w for w in warnings if "x-amazon-apigateway-integration" in w]
+    assert len(integration) == 4 and all("not emulated (integration)" in w for w in integration)
+
+
+def test_config_stages_choose_among_the_template_stages_and_variables_win() -> None:
+    (api,) = _sam(stages=["prod"], stage_variables={"prod": {"tier": "silver"}}).apis
+    assert api.stages == ("prod",) and api.variables("prod") == {"tier": "silver", "ordersTable": "orders-prod"}
+    assert any(
+        "api.stages: `dev` is not a stage of" in line and "(stages: `prod`, `Stage`)" in line
+        for line in _problems(template=str(SAM), stages=["dev"], authorizers={"CognitoAuth": {"jwks": _jwks()}})
+    )
+
+
+def test_bare_urls_serve_the_api_s_own_stage() -> None:
+    (api,) = _sam(url_style="bare").apis
+    assert api.stages == ("prod",)
+
+
+def test_parameters_override_the_template() -> None:
+    (api,) = _sam(parameters={"StageName": "live"}).apis
+    assert api.stages == ("live", "Stage")
+    assert api.policy is not None
+    document = api.policy_document
+    assert isinstance(document, dict) and document["Statement"][1]["Resource"] == "execute-api:/live/*/admin"
+
+
+def test_a_policy_in_the_config_too_needs_policy_from() -> None:
+    other = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+        ],
+    }
+    lines = _problems(template=str(SAM), policy=other, authorizers={"CognitoAuth": {"jwks": _jwks()}})
+    assert lines == [
+        f"config: api.policy: the template has its own resource policy ({SAM}: "
+        "Resources.OrdersApi.Properties.Auth.ResourcePolicy); say which wins with `policy_from: config|template`"
+    ]
+    assert _sam(policy=other, policy_from="config").apis[0].policy_source == "inline policy"
+    assert _sam(policy=other, policy_from="template").apis[0].policy_source.endswith("Auth.ResourcePolicy")
+    assert _sam(policy=None, policy_from="config").apis[0].policy is None
+
+
+def test_every_api_of_a_template_is_served_with_its_own_id() -> None:
+    apis = _settings(template=str(TWO)).apis
+    assert [(a.api_id, a.template_api, a.stages) for a in apis] == [
+        ("publicapi", "PublicApi", ("v1",)),
+        ("internalap", "InternalApi", ("prod",)),
+    ]
+    assert apis[0].policy is not None and apis[0].policy_source == f"{TWO}: Resources.PublicApi.Properties.Policy"
+    (one,) = _settings(template=str(TWO), template_api="InternalApi", id="myapi12345").apis
+    assert (one.api_id, one.template_api) == ("myapi12345", "InternalApi")
+    assert _problems(template=str(TWO), template_api="Nope") == [
+        f"config: api.template_api: `{TWO}` has no API `Nope` (APIs: `PublicApi`, `InternalApi`)"
+    ]
+    assert _problems(template=str(TWO), id="x") == [
+        "config: api.id: the template has several APIs, each with its own id; choose one with `template_api`"
+    ]
+
+
+def test_an_api_without_a_stage_is_served_at_prod_and_warned(tmp_path: Path) -> None:
+    file = tmp_path / "t.json"
+    file.write_text(json.dumps({"Resources": {"Api": {"Type": "AWS::ApiGateway::RestApi", "Properties": {}}}}))
+    (api,) = _settings(template=str(file)).apis
+    assert api.stages == ("prod",) and api.policy is None  # no policy in the file: open, as on AWS
+
+
+def test_a_parameter_override_stands_in_for_an_import(tmp_path: Path) -> None:
+    file = tmp_path / "t.yaml"
+    file.write_text(
+        "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n"
+        "      Policy: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: '*',"
+        " Action: 'execute-api:Invoke', Resource: !ImportValue shared-api}]}\n"
+    )
+    (api,) = _settings(template=str(file), parameters={"shared-api": "execute-api:/prod/*"}).apis
+    assert api.policy is not None
+    assert api.policy.policy.statements[0].resource == ("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*",)
