@@ -16,6 +16,9 @@ Targets:
   bare-proxy  a minimal aiohttp pass-through (one ClientSession, streaming, no policy, no rules)
   forwarder   gatewaysim's Forwarder behind a bare handler (headers, limits, timeouts; no policy)
   gateway     the gateway app with the seed policy (corporate network) and the access log on
+  gateway-shadow  (with --shadow) the same gateway with a shadow policy: the seed policy tightened to
+              the main office, which decides the bench's caller the same (no shadowDecision is
+              written), so the row shows what evaluating a shadow policy costs each request
 
 The gateway runs with the garbage-collector settings ``gatewaysim serve`` uses
 (``gatewaysim.gateway.gc_settings``); the other targets keep CPython's defaults unless ``--same-gc``
@@ -36,7 +39,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 from aiohttp import web
@@ -133,8 +136,22 @@ def forwarder_app(backend: str, max_body_bytes: int) -> web.Application:
     return app
 
 
-def gateway_service(backend: str, log_file: str, max_body_bytes: int) -> Service:
-    """The gateway with the seed policy and the JSON access log on."""
+SHADOW_POLICY: Final = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+            "Condition": {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+        }
+    ],
+}
+
+
+def gateway_service(backend: str, log_file: str, max_body_bytes: int, shadow: bool = False) -> Service:
+    """The gateway with the seed policy and the JSON access log on (and a shadow policy)."""
     from gatewaysim.config.load import build_settings
     from gatewaysim.gateway.service import Gateway
 
@@ -142,6 +159,7 @@ def gateway_service(backend: str, log_file: str, max_body_bytes: int) -> Service
         "api": {
             "backend": backend,
             "policy": str(SEED_POLICY),
+            "shadow_policy": SHADOW_POLICY if shadow else None,
             "forward": {"max_body_bytes": max_body_bytes},
         },
         "identity": {"trusted_proxies": ["127.0.0.1/32"]},
@@ -159,8 +177,9 @@ def _catch_all(handler: Any) -> web.Application:
 
 async def serve(args: argparse.Namespace) -> None:
     """Run one role on 127.0.0.1:0, print the port, stop when stdin closes."""
-    if args.serve == "gateway":  # gatewaysim's own runner: the service's lifecycle around the server
-        server = AppServer(gateway_service(args.backend, args.log_file, args.max_body_bytes))
+    if args.serve in ("gateway", "gateway-shadow"):  # gatewaysim's runner: the service's lifecycle around it
+        shadow = args.serve == "gateway-shadow"
+        server = AppServer(gateway_service(args.backend, args.log_file, args.max_body_bytes, shadow))
         async with server:
             tune_for_serving()  # as `gatewaysim serve` does once listening
             print(server.port, flush=True)
@@ -315,17 +334,18 @@ def merge(target: str, runs: list[Stats]) -> Stats:
 
 
 def report(rows: list[Stats]) -> None:
-    print(f"{'target':<11} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10} {'done':>7} {'errors':>6}")
+    print(f"{'target':<14} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>10} {'done':>7} {'errors':>6}")
     for s in rows:
         note = "  (hit --max-seconds)" if s.timed_out else ""
         cpu = f"{s.cpu_us:>10.0f}" if s.cpu_us is not None else f"{'-':>10}"
         figures = f"{s.rps:>9.0f} {s.pct(0.5):>8.2f} {s.pct(0.99):>8.2f} {cpu}"
-        print(f"{s.target:<11} {figures} {s.completed:>7} {s.errors:>6}{note}")
+        print(f"{s.target:<14} {figures} {s.completed:>7} {s.errors:>6}{note}")
     by = {s.target: s for s in rows}
     print()
     for a, b in (
         ("gateway", "bare-proxy"),
         ("gateway", "direct"),
+        ("gateway-shadow", "gateway"),
         ("forwarder", "bare-proxy"),
         ("bare-proxy", "direct"),
     ):
@@ -347,7 +367,7 @@ async def start_targets(args: argparse.Namespace, log_file: str, children: list[
     targets = [("direct", backend.url, backend.proc.pid)]
     limit = ["--max-body-bytes", str(max(args.body_bytes, 10 * 1024 * 1024))]
     gc_flag = ["--tune-gc"] if args.same_gc else []
-    for role in ("bare-proxy", "forwarder", "gateway"):
+    for role in ("bare-proxy", "forwarder", "gateway", *(("gateway-shadow",) if args.shadow else ())):
         try:
             child = await spawn(role, "--backend", backend.url, "--log-file", log_file, *limit, *gc_flag)
         except RuntimeError as exc:
@@ -403,7 +423,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median round is shown")
     p.add_argument("--max-seconds", type=float, default=60.0, help="cap per target run")
     p.add_argument("--same-gc", action="store_true", help="give bare-proxy and forwarder the gateway's GC settings too")
-    p.add_argument("--serve", choices=["backend", "bare-proxy", "forwarder", "gateway"], help=argparse.SUPPRESS)
+    p.add_argument("--shadow", action="store_true", help="also run the gateway with a shadow policy")
+    p.add_argument(
+        "--serve", choices=["backend", "bare-proxy", "forwarder", "gateway", "gateway-shadow"], help=argparse.SUPPRESS
+    )
     p.add_argument("--backend", help=argparse.SUPPRESS)
     p.add_argument("--log-file", help=argparse.SUPPRESS)
     p.add_argument("--tune-gc", action="store_true", help=argparse.SUPPRESS)

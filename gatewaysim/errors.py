@@ -36,6 +36,7 @@ __all__ = [
     "MAX_QUOTED",
     "ConfigError",
     "DocumentError",
+    "DecisionsError",
     "GatewaysimError",
     "PolicyError",
     "Problem",
@@ -125,6 +126,12 @@ class TemplateError(ConfigError):
     """A template (SAM, CloudFormation, OpenAPI, Terraform) is malformed or cannot be read offline."""
 
     kind = "template"
+
+
+class DecisionsError(_LocatedError):
+    """Recorded decision events that cannot be read (a decisions file, a gateway's ring)."""
+
+    kind = "decisions"
 
 
 class AuthorizerError(GatewaysimError):

@@ -37,6 +37,7 @@ LAYERS: Final[Mapping[str, int]] = {
     "integrations": 5,  # what runs after authorization
     "gateway": 6,  # the request path in stage order; admin, reload, banner beside it
     "scenarios": 7,
+    "replay": 7,  # reads recorded decision events, re-decides with gateway.authorize: above the gateway
     "testing": 7,
     "cli": 8,
     "pytest_plugin": 8,

@@ -21,6 +21,7 @@ from gatewaysim.cli import check as check_cli
 from gatewaysim.cli import init as init_cli
 from gatewaysim.cli import keys as keys_cli
 from gatewaysim.cli import policy as policy_cli
+from gatewaysim.cli import replay as replay_cli
 from gatewaysim.cli import simulate
 from gatewaysim.cli import test as scenario_cli
 from gatewaysim.config.load import load_settings
@@ -169,6 +170,9 @@ COMMANDS: Final[dict[str, Command]] = {
         "get, put, delete or list a gateway's resource policies", policy_cli.add_arguments, policy_cli.run
     ),
     "keys": Command("list a gateway's API keys and the quota each has left", keys_cli.add_arguments, keys_cli.run),
+    "replay": Command(
+        "which recorded requests would a candidate policy decide differently", replay_cli.add_arguments, replay_cli.run
+    ),
 }
 
 

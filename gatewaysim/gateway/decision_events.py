@@ -12,7 +12,8 @@ authorizer's result, the API's account and the flow switch (Tables A/B), and the
      "authorizationType": "NONE", "caller": "anonymous", "sourceIp": "203.0.113.10",
      "request": {"principal": "anonymous", "action": "execute-api:Invoke", "resource": "arn:...",
                  "context": {"aws:sourceip": ["203.0.113.10"], ...}},
-     "outcome": "Allow", "policy": {Decision.to_dict(), "source": ..., deciding statements' text},
+     "outcome": "Allow", "policy": {"decision", "deciding" (with each statement's text), "explanation",
+                                    "statements" (a compact trace), "unmatched", "problems", "source"},
      "authorizer": null, "flow": {"cognitoRequiresPolicyAllow": true},
      "verdict": {"outcome": "Allow", "rule": "policy-only", "row": {"authorizer": "-", "policy": "Allow"},
                  "explanation": "policy-only: -/Allow -> Allow"},
@@ -138,14 +139,36 @@ def _request(request: Request) -> dict[str, Any]:
 
 
 def _policy(decision: Decision | None, attached: AttachedPolicy | None) -> dict[str, Any] | None:
-    """``Decision.to_dict()``, with the policy's source and each deciding statement's text."""
+    """The decision, each deciding statement with its text, and a compact per-statement trace.
+
+    ``statements`` traces the statements whose Principal, Action and Resource matched the request
+    (they applied, or a condition failed: what explains a decision); ``unmatched`` lists the
+    others by the element that did not match (``{"Resource": [1, 2]}``), which with the event's
+    ``caller`` and ``resourceArn`` says the rest. Every statement is in one of the two. (The
+    full trace of a 100-statement policy is 25 KB a request, most of it "Resource does not match".)
+    """
     if decision is None:
         return None
-    data = decision.to_dict()
+    considered: list[dict[str, Any]] = []
+    unmatched: dict[str, list[int]] = {}
+    for trace in decision.trace:
+        if trace.failed is None or trace.failed == "Condition":
+            considered.append(trace.to_dict())
+        else:
+            unmatched.setdefault(trace.failed, []).append(trace.statement.index)
+    deciding: list[dict[str, Any]] = [{"index": r.index, "sid": r.sid, "effect": r.effect} for r in decision.deciding]
+    data: dict[str, Any] = {
+        "decision": decision.outcome.value,
+        "deciding": deciding,
+        "explanation": decision.explain(),
+        "statements": considered,
+        "unmatched": unmatched,
+        "problems": list(decision.problems),
+    }
     if attached is not None:
         data["source"] = attached.source
-        for item in data["deciding"]:
-            item["statement"] = attached.statement(item["index"])
+        for item, ref in zip(deciding, decision.deciding, strict=True):
+            item["statement"] = attached.statement(ref.index)
     return data
 
 

@@ -247,6 +247,16 @@ class _TraceBuilder:
             for i, s in enumerate(self.statements)
         )
 
+    def statement(self, index: int) -> StatementTrace | None:
+        """The trace of the statement at ``index`` alone (None: no such statement)."""
+        if not 0 <= index < len(self.statements):
+            return None
+        statement = self.statements[index]
+        if index in self.misses:
+            return self._one(statement, self.misses[index])
+        caller, action = _caller(self.request.principal), self.request.action.lower()
+        return self._one(statement, statement.check(self.request, caller, action))
+
     def _one(self, statement: CompiledStatement, miss: Miss | None) -> StatementTrace:
         if miss is None:
             return StatementTrace(statement.ref, True, None, "applies")

@@ -132,6 +132,14 @@ class Decision:
         """For every statement: whether it applied and, if not, which element or key failed."""
         return self.build_trace()
 
+    def statement_trace(self, index: int) -> StatementTrace | None:
+        """The trace of one statement, without building the others' when the engine can."""
+        one = getattr(self.build_trace, "statement", None)
+        if callable(one):
+            found: StatementTrace | None = one(index)
+            return found
+        return next((t for t in self.trace if t.statement.index == index), None)
+
     @property
     def allowed(self) -> bool:
         """True only for an explicit Allow."""

@@ -75,13 +75,17 @@ def outcome_of(status: int, headers: Mapping[str, str], body: str) -> tuple[Outc
     return None, f"the gateway answered {status} {error_type}: {body.strip()[:200]}"
 
 
-def decision_from_dict(data: Mapping[str, Any]) -> Decision:
-    """A ``Decision`` back from its ``to_dict()`` form (as the decision log serves it)."""
+def decision_from_dict(data: Mapping[str, Any], event: Mapping[str, Any] | None = None) -> Decision:
+    """A ``Decision`` back from a decision event's ``policy`` (docs/decision-events.md).
+
+    Statements listed under ``unmatched`` get a trace line too, naming the element that did not
+    match and, from ``event``, the request's value for it.
+    """
 
     def ref(item: Mapping[str, Any]) -> StatementRef:
         return StatementRef(int(item["index"]), item.get("sid"), str(item["effect"]))
 
-    traces = tuple(
+    traces = [
         StatementTrace(
             ref(s),
             bool(s["applies"]),
@@ -91,9 +95,29 @@ def decision_from_dict(data: Mapping[str, Any]) -> Decision:
             tuple(s["seen"]) if s.get("seen") is not None else None,
         )
         for s in data.get("statements") or ()
-    )
+    ]
+    traces += _unmatched(data.get("unmatched"), event or {})
+    traces.sort(key=lambda t: t.statement.index)
     deciding = tuple(ref(item) for item in data.get("deciding") or ())
-    return Decision(Outcome(data["decision"]), deciding, tuple(data.get("problems") or ()), lambda: traces)
+    frozen = tuple(traces)
+    return Decision(Outcome(data["decision"]), deciding, tuple(data.get("problems") or ()), lambda: frozen)
+
+
+_SEEN_IN_EVENT: Final = {"Principal": "caller", "Action": None, "Resource": "resourceArn"}
+
+
+def _unmatched(raw: Any, event: Mapping[str, Any]) -> list[StatementTrace]:
+    if not isinstance(raw, Mapping):
+        return []
+    out = []
+    for element, indexes in raw.items():
+        field = _SEEN_IN_EVENT.get(str(element).removeprefix("Not"))
+        seen = str(event.get(field)) if field and event.get(field) is not None else "execute-api:Invoke"
+        verb = "matches" if str(element).startswith("Not") else "does not match"
+        for index in indexes if isinstance(indexes, list) else ():
+            reason = f"{element} {verb} `{seen}`"
+            out.append(StatementTrace(StatementRef(int(index), None, "-"), False, str(element), reason, None, (seen,)))
+    return out
 
 
 class _Clients:
@@ -228,7 +252,7 @@ def _compare(
     else:
         failures += _event_mismatches(scenario.request, arn, event)
         policy = event.get("policy")
-        logged = decision_from_dict(policy) if isinstance(policy, Mapping) else Decision(got)
+        logged = decision_from_dict(policy, event) if isinstance(policy, Mapping) else Decision(got)
         if logged.outcome is not got:
             notes.append(f"the resource policy answered {logged.outcome.value}; the gateway's verdict: {got.value}")
         decision = Decision(got, logged.deciding, logged.problems, logged.build_trace)

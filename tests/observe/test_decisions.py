@@ -130,9 +130,29 @@ async def test_the_trace_names_what_failed(backend: RecordingBackend) -> None:
     async with GatewayServer(policy=POLICY, backend=backend.url) as gw:
         ids = await _traffic(gw)
         (event,) = (await _decisions(gw, f"?request_id={ids[1]}"))["events"]
-    first, second = event["policy"]["statements"]
-    assert (first["applies"], first["failed"]) == (False, "Resource")
-    assert (second["applies"], second["failed"]) == (False, "Principal")
+    # neither statement's Principal/Action/Resource matched: each is named by the element that did not
+    assert event["policy"]["statements"] == []
+    assert event["policy"]["unmatched"] == {"Resource": [0], "Principal": [1]}
+
+
+async def test_a_failed_condition_is_traced_in_full(backend: RecordingBackend) -> None:
+    office = policy(statement(Sid="Office", Condition={"IpAddress": {"aws:SourceIp": "127.0.1.0/24"}}))
+    async with GatewayServer(policy=office, backend=backend.url) as gw:
+        await request_from(gw.url + "/prod/pets", source="127.0.2.5")
+        (event,) = (await _decisions(gw))["events"]
+    assert event["policy"]["statements"] == [
+        {
+            "index": 0,
+            "sid": "Office",
+            "effect": "Allow",
+            "applies": False,
+            "failed": "Condition",
+            "reason": "IpAddress aws:SourceIp: request has `127.0.2.5`",
+            "key": "aws:SourceIp",
+            "seen": ["127.0.2.5"],
+        }
+    ]
+    assert event["policy"]["unmatched"] == {}
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+import orjson
+
 from gatewaysim.gateway.authorize.redecide import Redecided
 from gatewaysim.gateway.authorize.tables import Rule, Verdict
 from gatewaysim.policy import CompiledPolicy, Decision, StatementRef, StatementTrace
@@ -49,6 +51,9 @@ __all__ = [
 ]
 
 
+_REJECTED = Rule.REJECTED.value  # compared per request: a plain str, not the enum's descriptor
+
+
 class Change(StrEnum):
     """How a request's authorization changes (module docstring)."""
 
@@ -58,7 +63,7 @@ class Change(StrEnum):
     NEEDS_AUTHORIZER = "needsAuthorizer"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StatementId:
     """A statement as the comparison knows it: position, Sid, effect and text (JSON, Sid left out)."""
 
@@ -73,9 +78,12 @@ class StatementId:
 
 
 def statement_text(statement: Mapping[str, Any]) -> str:
-    """A statement's canonical JSON text, its ``Sid`` left out."""
+    """A statement's canonical JSON text (keys sorted, compact), its ``Sid`` left out."""
     body = {key: value for key, value in statement.items() if key != "Sid"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    try:
+        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # a value orjson does not know (a YAML date ...): the json module's text
+        return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def statement_ids(document: Mapping[str, Any]) -> tuple[StatementId, ...]:
@@ -104,9 +112,14 @@ def same_statement(a: StatementId, b: StatementId) -> bool:
 
 
 def deciding_ids(refs: Sequence[StatementRef], statements: Sequence[StatementId]) -> tuple[StatementId, ...]:
-    """The deciding statements ``refs`` with their texts from ``statements`` (unknown text: None)."""
-    known = {s.index: s for s in statements}
-    return tuple(known.get(r.index) or StatementId(r.index, r.sid, r.effect, None) for r in refs)
+    """The deciding statements ``refs`` with their texts from ``statements`` (in order; unknown text: None)."""
+    return tuple(_id_of(ref, statements) for ref in refs)
+
+
+def _id_of(ref: StatementRef, statements: Sequence[StatementId]) -> StatementId:
+    if ref.index < len(statements) and statements[ref.index].index == ref.index:
+        return statements[ref.index]
+    return StatementId(ref.index, ref.sid, ref.effect, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +137,10 @@ class Before(NamedTuple):
     verdict: str  # Verdict.explain()
     rule: str  # Rule value
     deciding: tuple[StatementId, ...]
+
+    def line(self) -> str:
+        """The verdict and the statements that decided it: ``A: Allow/Allow -> Allow by Statement[0]``."""
+        return _line(self.verdict, _decided(self.rule, self.deciding))
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +181,7 @@ def difference(before: Before, after: Redecided, policy: PolicyView) -> Differen
         change = Change.NEEDS_AUTHORIZER
     elif verdict.allowed != before.allowed:
         change = Change.NEWLY_ALLOWED if verdict.allowed else Change.NEWLY_DENIED
-    elif verdict.rule.value != before.rule or gained or lost:
+    elif verdict.rule != before.rule or gained or lost:  # a StrEnum member equals its text
         change = Change.DECIDED_DIFFERENTLY
     else:
         return None
@@ -172,7 +189,7 @@ def difference(before: Before, after: Redecided, policy: PolicyView) -> Differen
     return Difference(
         change,
         _reason(before, after, policy, gained, lost),
-        _line(before.verdict, _decided(before.rule, before.deciding)),
+        before.line(),
         _after_line(after),
         decision.outcome.value if decision is not None else None,
         deciding or None,
@@ -183,7 +200,7 @@ def difference(before: Before, after: Redecided, policy: PolicyView) -> Differen
 
 def _decided(rule: str, deciding: tuple[StatementId, ...]) -> tuple[StatementId, ...]:
     """The statements that decided: none when the authorizer's rejection did."""
-    return () if rule == Rule.REJECTED.value else deciding
+    return () if rule == _REJECTED else deciding
 
 
 def _swapped(
@@ -195,7 +212,7 @@ def _swapped(
         new: tuple[StatementId, ...] = ()
     else:
         refs = decision.deciding if decision is not None else ()
-        new = _decided(verdict.rule.value, deciding_ids(refs, policy.statements))
+        new = _decided(verdict.rule, deciding_ids(refs, policy.statements))
     old = _decided(before.rule, before.deciding)
     gained = tuple(n for n in new if not any(same_statement(o, n) for o in old))
     lost = tuple(o for o in old if not any(same_statement(o, n) for n in new))
@@ -211,6 +228,8 @@ def _reason(
 ) -> str:
     decision, verdict = after
     parts = [f"{_verb(s, verdict)} {s.label()}{_conditions(policy, s.index)}" for s in gained]
+    if any(s.effect == "Deny" for s in gained):  # a new Deny wins whatever Allows there were
+        lost = tuple(s for s in lost if s.effect == "Deny")
     parts += [why for s in lost if (why := _no_longer(s, decision, policy, quiet=bool(gained)))]
     if verdict is None:
         parts.append("the authorizer decides, and it never ran for this request")
@@ -250,9 +269,7 @@ def _no_longer(old: StatementId, decision: Decision | None, policy: PolicyView, 
 
 
 def _trace_of(decision: Decision | None, index: int) -> StatementTrace | None:
-    if decision is None:
-        return None
-    return next((t for t in decision.trace if t.statement.index == index), None)
+    return decision.statement_trace(index) if decision is not None else None
 
 
 def _why_not(trace: StatementTrace) -> str:

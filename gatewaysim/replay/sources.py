@@ -1,0 +1,104 @@
+"""Where recorded decisions come from: a running gateway's ring, or a decisions file.
+
+``from_file(path)`` reads ``log.decisions_file`` (one JSON event a line, oldest first);
+``from_gateway(url, token)`` asks ``GET /_gatewaysim/decisions?limit=all`` and returns the ring
+oldest first. ``since(events, "10m")`` keeps the events of the last ten minutes. Every event is
+checked (``events.read_event``); problems are collected and raised together as one located
+``ConfigError`` (at most ``MAX_PROBLEMS`` listed), so a bad file never replays half.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Final
+
+import orjson
+
+from gatewaysim.errors import ConfigError, DecisionsError, Problem
+from gatewaysim.gateway.admin_client import admin_call
+from gatewaysim.replay.bulk import collector_paused
+from gatewaysim.replay.events import EventProblem, Replayable, read_event
+
+__all__ = ["MAX_PROBLEMS", "from_file", "from_gateway", "parse_duration", "since"]
+
+MAX_PROBLEMS: Final = 20
+_DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``10m``, ``2h``, ``1d`` -> seconds; raises ``ConfigError`` otherwise."""
+    match = _DURATION.match(text)
+    if match is None:
+        message = f"`{text}` is not a duration (a number and s, m, h or d: 90s, 10m, 2h, 1d)"
+        raise ConfigError([Problem("--since", message)], "command line")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def since(events: list[Replayable], window: str | None, now: float | None = None) -> list[Replayable]:
+    """The events of the last ``window`` (all of them when None)."""
+    if window is None:
+        return events
+    cutoff = (time.time() if now is None else now) - parse_duration(window)
+    return [event for event in events if event.epoch() >= cutoff]
+
+
+def _read_all(items: Iterable[tuple[str, Any]], source: str) -> list[Replayable]:
+    events: list[Replayable] = []
+    problems: list[Problem] = []
+    for where, data in items:
+        if isinstance(data, Problem):  # a line that is not JSON
+            problems.append(data)
+            continue
+        try:
+            events.append(read_event(data, where))
+        except EventProblem as exc:
+            problems.append(exc.problem)
+    if problems:
+        shown = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            shown.append(Problem("", f"... and {len(problems) - MAX_PROBLEMS} more events with problems"))
+        raise DecisionsError(shown, source)
+    return events
+
+
+def from_file(path: Path) -> list[Replayable]:
+    """Every event of a decisions file (JSON lines), oldest first."""
+    try:
+        with path.open("rb") as file, collector_paused():
+            return _read_all(_lines(file), str(path))
+    except OSError as exc:
+        raise DecisionsError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
+
+
+def _lines(lines: Iterable[bytes]) -> Iterator[tuple[str, Any]]:
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield f"line {number}", orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            yield f"line {number}", Problem(f"line {number}", f"not JSON: {str(exc).partition(':')[0].lower()}")
+
+
+def from_gateway(url: str, token: str | None, timeout_s: float = 30.0) -> list[Replayable]:
+    """The running gateway's ring, oldest first."""
+    reply = asyncio.run(admin_call(url, "GET", "decisions", token=token, params={"limit": "all"}, timeout_s=timeout_s))
+    source = f"{url.rstrip('/')}/_gatewaysim/decisions"
+    if reply.status != 200:
+        raise DecisionsError([Problem("", f"the gateway answered {reply.status}: {reply.message()}")], source)
+    body = reply.json()
+    events = body.get("events") if isinstance(body, dict) else None
+    if not isinstance(events, list):
+        raise DecisionsError([Problem("", "the answer has no `events` list")], source)
+    newest_first = [(f"event {len(events) - i} (request `{_id(e)}`)", e) for i, e in enumerate(events)]
+    with collector_paused():
+        return _read_all(reversed(newest_first), source)
+
+
+def _id(event: Any) -> str:
+    return str(event.get("requestId")) if isinstance(event, dict) else "?"

@@ -1,0 +1,197 @@
+"""``gatewaysim replay`` input handling: every bad input is one located line and exit 2, nothing half done.
+
+Decision files are recorded by a real gateway (real loopback sources); a test that needs a
+malformed or foreign event edits a recorded one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gatewaysim.cli.main import main
+from gatewaysim.gateway.decision_events import EVENT_VERSION
+from gatewaysim.replay.sources import MAX_PROBLEMS
+from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
+from tests.live_support import policy, statement
+
+OFFICES = policy(statement(Sid="Offices", Condition={"IpAddress": {"aws:SourceIp": ["127.0.1.0/24", "127.0.2.0/24"]}}))
+ONE_OFFICE = policy(statement(Sid="Offices", Condition={"IpAddress": {"aws:SourceIp": "127.0.1.0/24"}}))
+
+
+def _record(tmp_path: Path, *, shadow: dict[str, Any] | None = None, api_id: str = "abcdef1234") -> Path:
+    """A decisions file of four requests (two per office) recorded by a real gateway with OFFICES."""
+    file = tmp_path / f"decisions-{api_id}.jsonl"
+
+    async def send() -> None:
+        async with RecordingBackend() as backend:
+            api = {"id": api_id, "backend": backend.url, "policy": OFFICES, "shadow_policy": shadow}
+            async with GatewayServer(config={"api": api, "log": {"decisions_file": str(file)}}) as gw:
+                for source in ("127.0.1.5", "127.0.1.6", "127.0.2.5", "127.0.2.6"):
+                    assert (await request_from(gw.url + "/prod/hr-systems", source=source)).status == 200
+
+    asyncio.run(send())
+    return file
+
+
+def _events(file: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in file.read_text().splitlines()]
+
+
+def _write(file: Path, events: list[Any]) -> Path:
+    file.write_text("".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in events))
+    return file
+
+
+def _replay(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["replay", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def one_office(tmp_path: Path) -> Path:
+    path = tmp_path / "one-office.json"
+    path.write_text(json.dumps(ONE_OFFICE))
+    return path
+
+
+def test_since_keeps_the_recent_decisions(tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    events = _events(_record(tmp_path))
+    old = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() - 3600))
+    events[2]["eventTime"] = old  # one office-2 request an hour ago
+    file = _write(tmp_path / "mixed.jsonl", events)
+    code, out, _ = _replay(
+        capsys, "--policy", str(one_office), "--decisions-file", str(file), "--since", "10m", "--json"
+    )
+    report = json.loads(out)
+    assert code == 1 and report["decisions"] == 3 and report["since"] == "10m"
+    assert report["groups"]["newlyDenied"]["differences"][0]["requestIds"] == [events[3]["requestId"]]
+    code, out, _ = _replay(
+        capsys, "--policy", str(one_office), "--decisions-file", str(file), "--since", "2h", "--json"
+    )
+    assert json.loads(out)["decisions"] == 4
+
+
+def test_the_recorded_shadow_differences_are_grouped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _record(tmp_path, shadow=ONE_OFFICE)
+    code, out, err = _replay(capsys, "--shadow", "--decisions-file", str(file), "--json")
+    report = json.loads(out)
+    assert (code, err) == (1, "")
+    assert report["candidate"] == "the recorded shadow policy"
+    (difference,) = report["groups"]["newlyDenied"]["differences"]
+    assert difference["reason"] == "Statement[0] (Offices) no longer applies: IpAddress aws:SourceIp"
+    assert difference["requestIds"] == [e["requestId"] for e in _events(file)[2:]]
+    assert difference["examples"][0]["before"] == "policy-only: -/Allow -> Allow by Statement[0] (Offices)"
+    assert difference["examples"][0]["after"] == "policy-only: -/neither -> ImplicitDeny"
+    code, out, _ = _replay(capsys, "--shadow", "--decisions-file", str(file))
+    assert code == 1 and "2 without a recorded shadow difference, 2 change" in out
+
+
+def test_several_apis_need_a_choice(tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    both = _events(_record(tmp_path)) + _events(_record(tmp_path, api_id="otherapi01"))
+    file = _write(tmp_path / "both.jsonl", both)
+    code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    assert (code, out) == (2, "")
+    assert err == (
+        "gatewaysim replay: config `command line`: --api: the decisions are of several apis "
+        "(`abcdef1234`, `otherapi01`): choose one\n"
+    )
+    code, out, _ = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file), "--api", "otherapi01")
+    assert code == 1 and "recorded decisions of api `otherapi01`" in out and "newly denied: 2" in out
+    code, _, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file), "--api", "nope")
+    assert code == 2 and "no recorded decisions of api `nope` (recorded: `abcdef1234`, `otherapi01`)" in err
+
+
+MALFORMED = "line 2: malformed version 2 event:"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda e: "{not json", "line 2: not JSON: unexpected character, expected a string key"),
+        (lambda e: [e], "line 2: not a decision event (a JSON object)"),
+        (lambda e: {**e, "version": EVENT_VERSION + 1}, "line 2: not a version 2 decision event (version `3`)"),
+        (lambda e: {k: v for k, v in e.items() if k != "verdict"}, f"{MALFORMED} `verdict` is missing"),
+        (
+            lambda e: {**e, "authorizationType": "MAGIC"},
+            f"{MALFORMED} `authorizationType` must be one of NONE, CUSTOM, AWS_IAM, COGNITO_USER_POOLS, got `MAGIC`",
+        ),
+        (
+            lambda e: {**e, "request": {**e["request"], "context": []}},
+            f"{MALFORMED} `request.context` must be an object",
+        ),
+        (lambda e: {**e, "verdict": {**e["verdict"], "rule": "Z"}}, f"{MALFORMED} unknown verdict rule `Z`"),
+    ],
+)
+def test_a_bad_event_is_located_and_nothing_is_replayed(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str], edit: Any, message: str
+) -> None:
+    events = _events(_record(tmp_path))
+    events[1] = edit(events[1])
+    file = _write(tmp_path / "bad.jsonl", events)
+    code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    assert (code, out) == (2, "")
+    assert err == f"gatewaysim replay: decisions `{file}`: {message}\n"
+
+
+def test_many_bad_lines_are_listed_up_to_a_limit(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = _write(tmp_path / "old.jsonl", [{"version": 1}] * (MAX_PROBLEMS + 5))
+    code, _, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    lines = err.splitlines()
+    assert code == 2 and len(lines) == MAX_PROBLEMS + 1
+    assert lines[-1] == f"gatewaysim replay: decisions `{file}`: ... and 5 more events with problems"
+
+
+def test_a_bad_candidate_is_located(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _record(tmp_path)
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Alow", "Principal": "*", "Action": "*", "Resource": "*"}]}'
+    )
+    code, out, err = _replay(capsys, "--policy", str(bad), "--decisions-file", str(file))
+    assert (code, out) == (2, "")
+    assert err.startswith(
+        f"gatewaysim replay: policy `{bad}`: Statement[0].Effect: must be `Allow` or `Deny`, not `Alow`"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "ten minutes"], "config `command line`: --since: `ten minutes` is not a duration"),
+        (["--examples", "-1"], "config `command line`: --examples: must be 0 or more, got `-1`"),
+    ],
+)
+def test_bad_flags(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    file = _write(tmp_path / "empty.jsonl", [])
+    code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file), *args)
+    assert (code, out) == (2, "") and err.startswith(f"gatewaysim replay: {message}")
+
+
+def test_a_missing_file_and_an_unreachable_gateway_are_bad_input(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "none.jsonl"
+    code, _, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(missing))
+    assert (
+        code == 2
+        and err == f"gatewaysim replay: decisions `{missing}`: cannot read the file: No such file or directory\n"
+    )
+    code, _, err = _replay(capsys, "--policy", str(one_office), "--url", "http://127.0.0.1:9")
+    assert code == 2 and err.startswith("gatewaysim replay: cannot reach the gateway at `http://127.0.0.1:9`")
+
+
+def test_no_decisions_change_nothing(tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _write(tmp_path / "empty.jsonl", [])
+    code, out, _ = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    assert code == 0 and out.startswith("replay: 0 recorded decisions (decisions file")
