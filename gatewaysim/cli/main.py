@@ -18,11 +18,13 @@ from typing import Final, TextIO
 
 from gatewaysim import __version__
 from gatewaysim.cli import check as check_cli
+from gatewaysim.cli import explain as explain_cli
 from gatewaysim.cli import init as init_cli
 from gatewaysim.cli import keys as keys_cli
 from gatewaysim.cli import policy as policy_cli
 from gatewaysim.cli import replay as replay_cli
 from gatewaysim.cli import simulate
+from gatewaysim.cli import tail as tail_cli
 from gatewaysim.cli import test as scenario_cli
 from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
@@ -166,6 +168,10 @@ COMMANDS: Final[dict[str, Command]] = {
     "simulate": Command("evaluate requests against a policy, no server", simulate.add_arguments, simulate.run),
     "check": Command("lint resource policies against their API", check_cli.add_arguments, check_cli.run),
     "test": Command("check scenario files against a policy or a gateway", scenario_cli.add_arguments, scenario_cli.run),
+    "tail": Command(
+        "follow a running gateway's requests, the reason on every refusal", tail_cli.add_arguments, tail_cli.run
+    ),
+    "explain": Command("tell why one request was answered as it was", explain_cli.add_arguments, explain_cli.run),
     "policy": Command(
         "get, put, delete or list a gateway's resource policies", policy_cli.add_arguments, policy_cli.run
     ),

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from gatewaysim.config.live import AdminSettings
+from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings
 from gatewaysim.errors import PolicyError
 from gatewaysim.gateway.access import bearer_token, is_loopback, refusal
 from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
@@ -26,6 +26,7 @@ from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
 from gatewaysim.ids import RequestIds
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
+from gatewaysim.observe.feed import RequestFeed, stream
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
@@ -52,10 +53,12 @@ RESOURCES: Final = (
         "recent decisions, newest first (limit or limit=all, api, outcome, request_id, allowed)",
     ),
     ("/_gatewaysim/keys", ("GET",), "API keys, their usage plans and the quota left (includeValues=true)"),
+    ("/_gatewaysim/requests", ("GET",), "every request's access record, newest first (limit, request_id)"),
+    ("/_gatewaysim/requests/stream", ("GET",), "the same, live: server-sent events (gatewaysim tail)"),
 )
 """What ``GET /_gatewaysim/`` lists: path, methods, what it is for."""
 _POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/(policy|shadow-policy)$")
-_Handler = Callable[[web.BaseRequest, str], Awaitable[web.Response]]
+_Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,16 +93,21 @@ class AdminApi:
         apis: Mapping[str, ApiRuntime],
         decisions: DecisionLog,
         keys: Callable[[bool], list[dict[str, Any]]] | None = None,
+        *,
+        feed: RequestFeed | None = None,
     ) -> None:
         self.settings = settings
         self.apis = apis
         self.decisions = decisions
         self.keys = keys  # include_values -> the keys report
+        self.feed = feed if feed is not None else RequestFeed()
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
             "/_gatewaysim/decisions": {"GET": self._list_decisions},
             "/_gatewaysim/keys": {"GET": self._list_keys},
+            "/_gatewaysim/requests": {"GET": self._list_requests},
+            "/_gatewaysim/requests/stream": {"GET": self._follow_requests},
         }
         self._policy_methods: Mapping[str, Mapping[str, _Handler]] = {
             path: {
@@ -110,7 +118,7 @@ class AdminApi:
             for path, slot in _SLOTS.items()
         }
 
-    async def handle(self, request: web.BaseRequest) -> web.Response:
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Check who is asking, then dispatch by path and method."""
         refused = self._refusal(request)
         if refused is not None:
@@ -186,6 +194,20 @@ class AdminApi:
         if flag not in ("true", "false"):
             return _error(400, f"`includeValues` must be true or false, got `{flag[:50]}`")
         return _answer({"items": self.keys(flag == "true") if self.keys is not None else []})
+
+    async def _list_requests(self, request: web.BaseRequest, _: str) -> web.Response:
+        params = request.rel_url.query
+        limit = params.get("limit", "100")
+        if not limit.isdigit() or not 1 <= int(limit) <= DEFAULT_DECISIONS_RING:
+            return _error(400, f"`limit` must be a number from 1 to {DEFAULT_DECISIONS_RING}, got `{limit[:50]}`")
+        request_id = params.get("request_id")
+        if request_id is not None:
+            found = self.feed.find(request_id)
+            return _answer({"requests": [found] if found is not None else []})
+        return _answer({"requests": self.feed.recent(int(limit))})
+
+    async def _follow_requests(self, request: web.BaseRequest, _: str) -> web.StreamResponse:
+        return await stream(request, self.feed, RequestIds.new().headers())
 
     async def _list_decisions(self, request: web.BaseRequest, _: str) -> web.Response:
         query = _decision_query(request.rel_url.query, self.decisions.size)

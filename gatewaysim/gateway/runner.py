@@ -31,11 +31,14 @@ class Service:
     ``lifecycle()`` is entered before the server listens and left after it has drained.
     ``error_response(status)``, when given, answers a request aiohttp refused before any handler
     ran (400 for a malformed request line or header; the connection is closed after it).
+    ``stopping()``, when given, is called as shutdown begins, before the drain: it ends what would
+    never finish by itself (live event streams), so the drain does not wait for them.
     """
 
     handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
     lifecycle: Callable[[], AbstractAsyncContextManager[None]]
     error_response: Callable[[int], web.StreamResponse] | None = None
+    stopping: Callable[[], None] | None = None
 
 
 class _ServiceProtocol(web.RequestHandler):
@@ -141,6 +144,8 @@ class AppServer:
         """Stop listening, let in-flight requests finish (up to the timeout), run cleanup hooks."""
         if self._started:
             self._started = False
+            if isinstance(self.app, Service) and self.app.stopping is not None:
+                self.app.stopping()
             try:
                 await self._runner.cleanup()
             finally:

@@ -91,6 +91,7 @@ from gatewaysim.integrations.http_proxy.outgoing import drop_set
 from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
 from gatewaysim.observe.access_log import AccessLog
 from gatewaysim.observe.decisions import DecisionLog
+from gatewaysim.observe.feed import RequestFeed
 
 __all__ = [
     "FORWARD_ERRORS",
@@ -188,9 +189,12 @@ class Gateway:
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
+        self.feed = RequestFeed(settings.log.decisions_ring)  # every request's record, for tail and the dashboard
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
         self.admin = (
-            AdminApi(settings.admin, self.apis, self.decisions, self.keys_report) if settings.admin.enabled else None
+            AdminApi(settings.admin, self.apis, self.decisions, self.keys_report, feed=self.feed)
+            if settings.admin.enabled
+            else None
         )
         # the AWS control plane (`aws apigateway ...`), under the admin API's access rule
         self.control = control.build(settings, self.apis, self.run_stages) if settings.admin.enabled else None
@@ -206,7 +210,7 @@ class Gateway:
         # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
         # nothing decodes or dot-collapses the target before the gateway judges it, and no
         # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
-        return Service(self.handle, self.lifecycle, self.unparsed_response)
+        return Service(self.handle, self.lifecycle, self.unparsed_response, self.feed.close)
 
     @staticmethod
     def unparsed_response(status: int) -> web.StreamResponse:
@@ -259,7 +263,9 @@ class Gateway:
         configured = runtime is not None and runtime.attached is not None
         if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
             exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
-        self.access_log.emit(exchange.record(response, configured))
+        record = exchange.record(response, configured)
+        self.access_log.emit(record)
+        self.feed.publish(record)
         self.decisions.record(decision_entry(exchange, response.status, configured))
         return response
 

@@ -261,7 +261,15 @@ class _TraceBuilder:
         if miss is None:
             return StatementTrace(statement.ref, True, None, "applies")
         if isinstance(miss, ConditionFailure):
-            return StatementTrace(statement.ref, False, "Condition", miss.reason(), miss.key, miss.seen)
+            wanted = next(
+                (
+                    c.spec.values
+                    for c in statement.conditions
+                    if c.spec.key == miss.key and c.spec.operator == miss.operator
+                ),
+                None,
+            )
+            return StatementTrace(statement.ref, False, "Condition", miss.reason(), miss.key, miss.seen, wanted)
         seen = {
             "Principal": self.request.principal,
             "Action": self.request.action,

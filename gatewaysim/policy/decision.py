@@ -86,7 +86,8 @@ class StatementTrace:
 
     ``failed`` names the element that did not match (``Principal``, ``Action``, ``Resource``,
     ``Condition``) or is None when the statement applied. ``key`` and ``seen`` say which condition
-    key failed and the request's value for it; ``reason`` is a one-line human explanation.
+    key failed and the request's value for it, ``wanted`` the condition's own values (as written);
+    ``reason`` is a one-line human explanation.
     """
 
     statement: StatementRef
@@ -95,6 +96,7 @@ class StatementTrace:
     reason: str = ""
     key: str | None = None
     seen: tuple[str, ...] | None = None
+    wanted: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form."""
@@ -107,6 +109,7 @@ class StatementTrace:
             "reason": self.reason,
             "key": self.key,
             "seen": list(self.seen) if self.seen is not None else None,
+            "wanted": list(self.wanted) if self.wanted is not None else None,
         }
 
 
