@@ -39,9 +39,20 @@ def jwks(tmp_path: Path) -> str:
     return str(file)
 
 
+HANDLER = f"{APIS / 'src' / 'authorizer.py'}:handler"
 SOURCES: dict[str, tuple[str, dict[str, Any], str]] = {
     # name: (file, extra config for the API, where the policy is in the file)
     "sam": ("sam.yaml", {}, "Resources.OrdersApi.Properties.Auth.ResourcePolicy"),
+    "cloudformation": ("cloudformation.yaml", {}, "Resources.OrdersApi.Properties.Policy"),
+    "openapi": (
+        "openapi.yaml",
+        {
+            "stages": ["prod"],
+            "stage_variables": {"prod": {"tier": "gold"}},
+            "authorizers": {"TenantAuth": {"handler": HANDLER}},
+        },
+        "x-amazon-apigateway-policy",
+    ),
 }
 
 
@@ -50,6 +61,8 @@ async def orders(request: pytest.FixtureRequest, backend: RecordingBackend, jwks
     file, extra, location = SOURCES[request.param]
     api = {"template": str(APIS / file), "backend": backend.url, **extra}
     api["authorizers"] = {**extra.get("authorizers", {}), "CognitoAuth": {"jwks": jwks}}
+    host = backend.url.removeprefix("http://")  # the integrations' `${stageVariables.backendHost}`
+    api["stage_variables"] = {"prod": {**extra.get("stage_variables", {}).get("prod", {}), "backendHost": host}}
     config = {"api": api, "identity": {"trusted_proxies": ["127.0.0.1/32"]}}
     async with GatewayServer(config=config) as gw:
         gw.policy_location = f"{APIS / file}: {location}"  # type: ignore[attr-defined]
