@@ -21,7 +21,7 @@ from gatewaysim.imports.cfn_template import API_TYPE, KNOWN_TYPES, CfnTemplate, 
 from gatewaysim.imports.coverage import RESOURCES, property_notices
 from gatewaysim.imports.intrinsics import UNRESOLVED
 from gatewaysim.imports.model import ImportedPolicy, finish_document
-from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts
+from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts, sort_unresolved
 
 __all__ = ["build_apis", "template_notices"]
 
@@ -32,10 +32,6 @@ _API_SCOPED: Final = (
     "AWS::ApiGateway::Model",
 )
 _TEMPLATE_WIDE: Final = ("AWS::ApiGateway::ApiKey", "AWS::ApiGateway::UsagePlan", "AWS::ApiGateway::UsagePlanKey")
-# Parts of a definition gatewaysim reads: an unresolvable value there is an error, elsewhere a notice
-# (an authorizer's URI only tells which template function runs it; the config can say that too).
-_USED: Final = ("x-amazon-apigateway-policy", "security", "components", "securityDefinitions", "paths")
-_UNUSED_KEYS: Final = (".x-amazon-apigateway-integration", ".authorizerUri", ".authorizerCredentials")
 _V2_SAM: Final = ("AWS::Serverless::HttpApi", "AWS::Serverless::WebSocketApi")
 _AUTHORIZER_TYPES: Final = {"TOKEN": "TOKEN", "REQUEST": "REQUEST", "COGNITO_USER_POOLS": "COGNITO_USER_POOLS"}
 
@@ -118,12 +114,7 @@ def _body(
     unresolved: list[Problem] = []
     raw = {k: v for k, v in props["Body"].items() if k != "info"}  # a title never changes a decision
     body = template.resolver(api_ids, unresolved, keep_going=True).resolve(raw, body_at)
-    for problem in unresolved:
-        first = problem.path[len(body_at) + 1 :].split(".", 1)[0]
-        if first in _USED and not any(key in problem.path for key in _UNUSED_KEYS):
-            problems.append(problem)
-        else:
-            notices.append(Problem(problem.path, f"{problem.message} (gatewaysim does not use this value)"))
+    sort_unresolved(unresolved, body_at, problems, notices)
     return read_openapi_parts(mapping(body), body_at, problems, notices)
 
 

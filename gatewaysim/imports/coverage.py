@@ -27,6 +27,7 @@ __all__ = [
     "EXTENSIONS",
     "RESOURCES",
     "TERRAFORM",
+    "TERRAFORM_RESOURCES",
     "Coverage",
     "Emulated",
     "Inert",
@@ -355,6 +356,34 @@ TERRAFORM: Final[Mapping[str, tuple[str, Mapping[str, str]]]] = {
     ),
 }
 """Terraform resource type -> (the CloudFormation type it mirrors, argument -> property)."""
+
+
+TERRAFORM_RESOURCES: Final[Mapping[str, Coverage]] = {
+    "aws_api_gateway_integration": _INTEGRATION,
+    "aws_api_gateway_integration_response": _INTEGRATION,
+    "aws_api_gateway_method_response": NotEmulated(
+        "method responses of non-proxy integrations", "responses pass through unmapped"
+    ),
+    "aws_api_gateway_method_settings": NotEmulated(
+        "throttling, caching and logging per method", "requests are not throttled"
+    ),
+    "aws_api_gateway_gateway_response": _RESPONSES,
+    "aws_api_gateway_request_validator": _VALIDATION,
+    "aws_api_gateway_model": _MODELS,
+    "aws_api_gateway_api_key": NotEmulated("API keys", "no API key is checked"),
+    "aws_api_gateway_usage_plan": NotEmulated("usage plans", "no usage-plan throttling or quota applies"),
+    "aws_api_gateway_usage_plan_key": NotEmulated("API keys in usage plans", "no API key is checked"),
+    "aws_api_gateway_account": Inert("account settings (the CloudWatch role)"),
+    "aws_api_gateway_documentation_part": Inert("documentation"),
+    "aws_api_gateway_documentation_version": Inert("documentation"),
+    "aws_api_gateway_client_certificate": NotEmulated(
+        "client certificate for the backend", "the backend sees no client certificate"
+    ),
+    "aws_api_gateway_domain_name": NotEmulated("custom domain names", "the API answers at gatewaysim's own address"),
+    "aws_api_gateway_base_path_mapping": NotEmulated("base path mappings", "paths are not re-based"),
+    "aws_api_gateway_vpc_link": NotEmulated("VPC links", "integration URIs are called directly"),
+}
+"""Terraform resource types gatewaysim does not read argument by argument -> what they ask for."""
 
 
 def property_notices(resource_type: str, properties: Mapping[str, Any], at: str) -> Iterator[tuple[str, str]]:

@@ -33,7 +33,14 @@ from gatewaysim.errors import Problem
 from gatewaysim.imports.api_model import AuthorizerModel, RouteModel
 from gatewaysim.imports.coverage import OPENAPI_SECURITY, NotEmulated, extension_notices
 
-__all__ = ["AUTHORIZER_KEY", "POLICY_KEY", "OpenApiParts", "function_of_uri", "read_openapi_parts"]
+__all__ = [
+    "AUTHORIZER_KEY",
+    "POLICY_KEY",
+    "OpenApiParts",
+    "function_of_uri",
+    "read_openapi_parts",
+    "sort_unresolved",
+]
 
 AUTHORIZER_KEY: Final = "x-amazon-apigateway-authorizer"
 POLICY_KEY: Final = "x-amazon-apigateway-policy"
@@ -50,6 +57,10 @@ _AUTHORIZER_TYPES: Final[Mapping[str, tuple[str, str]]] = {
     "request": ("REQUEST", "CUSTOM"),
     "cognito_user_pools": ("COGNITO_USER_POOLS", "COGNITO_USER_POOLS"),
 }
+# Parts of a definition gatewaysim reads: an unresolvable value there is an error, elsewhere a notice
+# (an authorizer's URI only tells which template function runs it; the config can say that too).
+_USED: Final = ("x-amazon-apigateway-policy", "security", "components", "securityDefinitions", "paths")
+_UNUSED_KEYS: Final = (".x-amazon-apigateway-integration", ".authorizerUri", ".authorizerCredentials")
 _FUNCTION_IN_URI: Final = re.compile(r":function:([^/:]+)(?::[^/]*)?/invocations$")
 
 
@@ -67,6 +78,17 @@ class OpenApiParts:
 
 def _join(at: str, key: str) -> str:
     return f"{at}.{key}" if at else key
+
+
+def sort_unresolved(unresolved: list[Problem], at: str, problems: list[Problem], notices: list[Problem]) -> None:
+    """Values of the definition at ``at`` that could not be resolved: an error where gatewaysim uses
+    the value (the policy, auth, paths), else a notice (an integration URI, a title)."""
+    for problem in unresolved:
+        first = problem.path[len(at) + 1 :].split(".", 1)[0] if at else problem.path.split(".", 1)[0]
+        if first in _USED and not any(key in problem.path for key in _UNUSED_KEYS):
+            problems.append(problem)
+        else:
+            notices.append(Problem(problem.path, f"{problem.message} (gatewaysim does not use this value)"))
 
 
 def function_of_uri(uri: Any) -> str | None:

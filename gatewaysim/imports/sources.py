@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -152,9 +152,30 @@ def _template(
 
 def _terraform(data: Mapping[str, Any], options: ImportOptions, source: str | None, kind: str) -> LoadedSource:
     from gatewaysim.imports.terraform import extract_terraform, extract_terraform_show
+    from gatewaysim.imports.terraform_model import API, build_tf_apis, show_resources, tf_json_resources
 
-    extract = extract_terraform if kind == "terraform" else extract_terraform_show
-    return _policy_only(extract(data, options), kind, source)
+    def resources(api_id: str | None, problems: list[Problem], notices: list[Problem]) -> Any:
+        if kind == "terraform-show":
+            return show_resources(data)
+        return tf_json_resources(data, replace(options, api_id=api_id or options.api_id), problems, notices)
+
+    names: list[str | None] = [r.address for r in resources(None, [], []) if r.type == API]
+    if not names:  # a policy for an API defined elsewhere (another module, another state)
+        extract = extract_terraform if kind == "terraform" else extract_terraform_show
+        return _policy_only(extract(data, options), kind, source)
+
+    def build(api_ids: Mapping[str, str | None]) -> Built:
+        problems: list[Problem] = []
+        notices: list[Problem] = []
+        found = resources(next(iter(api_ids.values()), None), problems, notices)
+        built = build_tf_apis(found, kind, source)
+        if problems:  # an unresolvable interpolation: the file's APIs cannot be served
+            return [(None, list(problems)) for _ in built]
+        return [
+            (replace(model, notices=(*notices, *model.notices)) if model is not None else None, p) for model, p in built
+        ]
+
+    return LoadedSource(source, kind, names, build)
 
 
 def load_source(

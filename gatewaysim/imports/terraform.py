@@ -18,7 +18,7 @@ from gatewaysim.imports.intrinsics import partition_of, url_suffix
 from gatewaysim.imports.model import Found, ImportedPolicy, ImportOptions, finish_document
 from gatewaysim.safeload import POLICY_LIMITS, load_json
 
-__all__ = ["POLICY_TYPES", "REFERENCES", "extract_terraform", "extract_terraform_show"]
+__all__ = ["POLICY_TYPES", "REFERENCES", "extract_terraform", "extract_terraform_show", "tf_interpolator"]
 
 POLICY_TYPES = ("aws_api_gateway_rest_api_policy", "aws_api_gateway_rest_api")
 """Resource types whose ``policy`` argument is an API's resource policy."""
@@ -85,6 +85,10 @@ class _Interpolator:
             self.problems.append(Problem(path, f"cannot resolve `${{{expr}}}` locally{hint}"))
         return value
 
+    def value(self, raw: Any, path: str) -> Any:
+        """An argument's value: ``${jsonencode(...)}`` decoded, interpolations resolved where known."""
+        return _policy_value(raw, self, path)
+
     def walk(self, value: Any, path: str) -> Any:
         if isinstance(value, str):
             return self.text(value, path)
@@ -93,6 +97,11 @@ class _Interpolator:
         if isinstance(value, Mapping):
             return {k: self.walk(v, f"{path}.{k}") for k, v in value.items()}
         return value
+
+
+def tf_interpolator(data: Mapping[str, Any], options: ImportOptions, problems: list[Problem]) -> _Interpolator:
+    """Resolves a ``.tf.json`` file's interpolations (variables, locals, ``REFERENCES``) into ``problems``."""
+    return _Interpolator(data, options, problems)
 
 
 def _as_list(value: Any) -> list[Any]:

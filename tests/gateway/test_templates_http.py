@@ -53,6 +53,11 @@ SOURCES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "x-amazon-apigateway-policy",
     ),
+    "terraform-plan": (
+        "terraform-plan.json",  # `terraform show -json` of a plan: the body, a policy resource, a stage
+        {"authorizers": {"TenantAuth": {"handler": HANDLER}}},
+        "planned_values.root_module.resources[1].values.policy",
+    ),
 }
 
 

@@ -515,7 +515,7 @@ def test_terraform_tf_json_with_jsonencode() -> None:
     assert (imported.source, imported.location, imported.api) == (
         "terraform",
         "resource.aws_api_gateway_rest_api_policy.orders.policy",
-        "aws_api_gateway_rest_api_policy.orders",
+        "aws_api_gateway_rest_api.orders",  # the API the policy resource names
     )
 
 
@@ -602,8 +602,8 @@ def test_terraform_show_state_including_child_modules() -> None:
     assert (imported.source, imported.location, imported.api, imported.api_id) == (
         "terraform-show",
         "values.root_module.child_modules[0].resources[1].values.policy",
-        "module.partner_api.aws_api_gateway_rest_api_policy.this",
-        "k7x9q2w4e1",
+        "module.partner_api.aws_api_gateway_rest_api.this",
+        None,  # the API's model carries its id (k7x9q2w4e1)
     )
 
 

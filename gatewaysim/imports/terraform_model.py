@@ -1,0 +1,367 @@
+"""Terraform -> one ``ApiModel`` per ``aws_api_gateway_rest_api``: ``terraform show -json`` (state or
+plan) and ``.tf.json`` configuration.
+
+Resources are gathered into ``TfResource`` values (address, arguments, JSON path), then linked the
+way Terraform links them: by the ids a state holds (``rest_api_id = "k7x9q2w4e1"``), by the
+references a plan's ``configuration`` records (ids are unknown before apply), or by the
+``${aws_api_gateway_rest_api.orders.id}`` interpolations of a ``.tf.json`` file. Per API: its
+``body`` (an OpenAPI definition, ``openapi_model``), its ``policy`` or an
+``aws_api_gateway_rest_api_policy`` naming it, ``aws_api_gateway_stage`` (``stage_name``,
+``variables``) and ``aws_api_gateway_deployment`` stages, the ``aws_api_gateway_resource`` /
+``_method`` / ``_authorizer`` tree. Arguments are checked against ``coverage.TERRAFORM``; other
+``aws_api_gateway_*`` resources are notices.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from gatewaysim.errors import Problem
+from gatewaysim.imports.api_model import ApiModel, AuthorizerModel, RouteModel, StageModel
+from gatewaysim.imports.coverage import TERRAFORM, TERRAFORM_RESOURCES, NotEmulated, property_notices
+from gatewaysim.imports.model import ImportedPolicy, ImportOptions, finish_document
+from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts, sort_unresolved
+from gatewaysim.imports.terraform import tf_interpolator
+
+__all__ = ["API", "TfResource", "build_tf_apis", "show_resources", "tf_json_resources"]
+
+API: Final = "aws_api_gateway_rest_api"
+_API: Final = API
+_READ: Final = frozenset(
+    {
+        _API,
+        "aws_api_gateway_rest_api_policy",
+        "aws_api_gateway_stage",
+        "aws_api_gateway_deployment",
+        "aws_api_gateway_resource",
+        "aws_api_gateway_method",
+        "aws_api_gateway_authorizer",
+    }
+)
+_NAMED_BY_ID: Final = frozenset(
+    {API, "aws_api_gateway_resource", "aws_api_gateway_authorizer", "aws_api_gateway_deployment"}
+)
+_REFERENCE: Final = re.compile(
+    r"\$\{\s*((?:module\.[\w-]+\.)*aws_api_gateway_\w+\.[\w-]+)\.(?:id|root_resource_id)\s*\}"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TfResource:
+    """One managed resource: its address, its argument values, where they are, and what they reference."""
+
+    address: str
+    type: str
+    name: str
+    values: Mapping[str, Any]
+    at: str
+    references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # argument -> addresses
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value] if value is not None else []
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+# ---------------------------------------------------------------- terraform show -json
+
+
+def _configuration(module: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(address, expressions) of every resource in a plan's ``configuration``, child modules included."""
+    for resource in _as_list(module.get("resources")):
+        address = str(_mapping(resource).get("address"))
+        yield prefix + address, _mapping(_mapping(resource).get("expressions"))
+    for name, call in _mapping(module.get("module_calls")).items():
+        yield from _configuration(_mapping(_mapping(call).get("module")), f"{prefix}module.{name}.")
+
+
+def _references(expressions: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]]:
+    out = {}
+    for argument, expression in expressions.items():
+        refs = [str(r) for r in _as_list(_mapping(expression).get("references"))]
+        found = [prefix + r for r in refs if r.startswith("aws_api_gateway_") and r.count(".") == 1]
+        if found:
+            out[str(argument)] = tuple(found)
+    return out
+
+
+def _modules(module: Mapping[str, Any], path: str) -> Iterator[tuple[Mapping[str, Any], str]]:
+    yield module, path
+    for index, child in enumerate(_as_list(module.get("child_modules"))):
+        yield from _modules(_mapping(child), f"{path}.child_modules[{index}]")
+
+
+def show_resources(data: Mapping[str, Any]) -> list[TfResource]:
+    """The API Gateway resources of ``terraform show -json`` output (state ``values`` or plan ``planned_values``)."""
+    key = "values" if "values" in data else "planned_values"
+    root = _mapping(_mapping(data.get(key)).get("root_module"))
+    config = dict(_configuration(_mapping(_mapping(data.get("configuration")).get("root_module")), ""))
+    out = []
+    for module, at in _modules(root, f"{key}.root_module"):
+        for index, resource in enumerate(_as_list(module.get("resources"))):
+            resource = _mapping(resource)
+            kind, address = str(resource.get("type")), str(resource.get("address"))
+            if resource.get("mode", "managed") != "managed" or not kind.startswith("aws_api_gateway_"):
+                continue
+            module_prefix = address[: address.rfind(kind)] if kind in address else ""
+            expressions = config.get(re.sub(r"\[[^]]*\]", "", address), {})
+            refs = _references(expressions, module_prefix)
+            values = _mapping(resource.get("values"))
+            out.append(
+                TfResource(address, kind, str(resource.get("name")), values, f"{at}.resources[{index}].values", refs)
+            )
+    return out
+
+
+# ---------------------------------------------------------------- .tf.json
+
+
+def _blocks(value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in _as_list(value):
+        out.update(_mapping(item))
+    return out
+
+
+def tf_json_resources(
+    data: Mapping[str, Any], options: ImportOptions, problems: list[Problem], notices: list[Problem]
+) -> list[TfResource]:
+    """The API Gateway resources of a ``.tf.json`` configuration, interpolations resolved where known
+    (in a ``body``, what gatewaysim does not use may stay unresolved: a notice)."""
+    out = []
+    resources = _blocks(data.get("resource"))
+    for kind, named in resources.items():
+        if not str(kind).startswith("aws_api_gateway_"):
+            continue
+        for name, body in _blocks(named).items():
+            at = f"resource.{kind}.{name}"
+            raw = _blocks(body)
+            whole = {str(arg): _REFERENCE.fullmatch(v.strip()) for arg, v in raw.items() if isinstance(v, str)}
+            refs = {arg: (match.group(1),) for arg, match in whole.items() if match is not None}
+            values = {}
+            for arg, value in raw.items():
+                if arg in refs:
+                    continue  # a link, not a value: resolved by address
+                found: list[Problem] = []
+                values[str(arg)] = tf_interpolator(data, options, found).value(value, f"{at}.{arg}")
+                if arg == "body":
+                    sort_unresolved(found, f"{at}.body", problems, notices)
+                else:
+                    problems.extend(found)
+            out.append(TfResource(f"{kind}.{name}", str(kind), str(name), values, at, refs))
+    return out
+
+
+# ---------------------------------------------------------------- linking and building
+
+
+class _Links:
+    """Find what a resource's argument names: by reference, else by id (a state's values)."""
+
+    def __init__(self, resources: list[TfResource]) -> None:
+        self.by_address = {r.address: r for r in resources}
+        # a policy resource's id is its API's id: only what can be named by id counts
+        self.by_id = {str(r.values["id"]): r for r in resources if r.values.get("id") and r.type in _NAMED_BY_ID}
+        self.roots = {str(r.values["root_resource_id"]): r for r in resources if r.values.get("root_resource_id")}
+
+    def target(self, resource: TfResource, argument: str) -> TfResource | None:
+        for address in resource.references.get(argument, ()):
+            if address in self.by_address:
+                return self.by_address[address]
+        value = resource.values.get(argument)
+        return self.by_id.get(str(value)) if value else None
+
+    def names(self, resource: TfResource, argument: str, api: TfResource) -> bool:
+        target = self.target(resource, argument)
+        return target is api
+
+    def is_root(self, resource: TfResource, api: TfResource) -> bool:
+        value = resource.values.get("parent_id")
+        refs = resource.references.get("parent_id", ())
+        root = api.values.get("root_resource_id")
+        return (api.address in refs) or (bool(value) and value == root)
+
+
+def _notices(resource: TfResource) -> list[Problem]:
+    mirrored, arguments = TERRAFORM.get(resource.type, ("", {}))
+    if not mirrored:
+        return []
+    properties = {arguments[a]: v for a, v in resource.values.items() if a in arguments and v not in (None, "", [], {})}
+    return [
+        Problem(f"{resource.at}.{_argument(arguments, p.split('.')[-1])}", m)
+        for p, m in property_notices(mirrored, properties, "")
+    ]
+
+
+def _argument(arguments: Mapping[str, str], prop: str) -> str:
+    return next((a for a, p in arguments.items() if p == prop), prop)
+
+
+def _body(api: TfResource, problems: list[Problem], notices: list[Problem]) -> OpenApiParts:
+    body = api.values.get("body")
+    if isinstance(body, str) and body.strip():
+        try:
+            body = json.loads(body)
+        except ValueError:
+            problems.append(Problem(f"{api.at}.body", "not an OpenAPI definition in JSON"))
+            return OpenApiParts()
+    if not isinstance(body, Mapping):
+        return OpenApiParts()
+    return read_openapi_parts(body, f"{api.at}.body", problems, notices)
+
+
+def _policy(
+    api: TfResource, links: _Links, resources: list[TfResource], parts: OpenApiParts, kind: str, problems: list[Problem]
+) -> ImportedPolicy | None:
+    candidates = [(api.values.get("policy"), f"{api.at}.policy")]
+    candidates += [
+        (r.values.get("policy"), f"{r.at}.policy")
+        for r in resources
+        if r.type == "aws_api_gateway_rest_api_policy" and links.names(r, "rest_api_id", api)
+    ]
+    candidates.append((parts.policy, parts.policy_location or ""))
+    for raw, location in candidates:
+        if raw:
+            document = finish_document(raw, location, problems)
+            return None if document is None else ImportedPolicy(document, kind, location, api=api.address)
+    return None
+
+
+def _stages(api: TfResource, links: _Links, resources: list[TfResource]) -> list[StageModel]:
+    stages = [
+        StageModel(
+            str(r.values.get("stage_name")),
+            f"{r.at}.stage_name",
+            _mapping(r.values.get("variables")),
+            f"{r.at}.variables",
+        )
+        for r in resources
+        if r.type == "aws_api_gateway_stage" and links.names(r, "rest_api_id", api) and r.values.get("stage_name")
+    ]
+    names = {s.name for s in stages}
+    for r in resources:
+        stage = r.values.get("stage_name")
+        if (
+            r.type == "aws_api_gateway_deployment"
+            and stage
+            and stage not in names
+            and links.names(r, "rest_api_id", api)
+        ):
+            stages.append(
+                StageModel(str(stage), f"{r.at}.stage_name", _mapping(r.values.get("variables")), f"{r.at}.variables")
+            )
+    return stages
+
+
+def _path(resource: TfResource | None, api: TfResource, links: _Links, depth: int = 0) -> str | None:
+    if resource is None or depth > 50:
+        return None
+    if resource is api:
+        return "/"
+    part = resource.values.get("path_part")
+    parent = api if links.is_root(resource, api) else links.target(resource, "parent_id")
+    above = _path(parent, api, links, depth + 1)
+    return None if above is None or not isinstance(part, str) else above.rstrip("/") + "/" + part
+
+
+def _routes(api: TfResource, links: _Links, resources: list[TfResource], problems: list[Problem]) -> list[RouteModel]:
+    routes = []
+    for r in resources:
+        if r.type != "aws_api_gateway_method" or not links.names(r, "rest_api_id", api):
+            continue
+        target = links.target(r, "resource_id")
+        path = (
+            "/"
+            if target is None and r.values.get("resource_id") == api.values.get("root_resource_id")
+            else _path(target, api, links)
+        )
+        if path is None:
+            problems.append(Problem(f"{r.at}.resource_id", "names no `aws_api_gateway_resource` of this API"))
+            continue
+        item: dict[str, Any] = {
+            "resource": path,
+            "method": str(r.values.get("http_method", "")).upper(),
+            "authorizationType": str(r.values.get("authorization", "NONE")).upper(),
+        }
+        authorizer = links.target(r, "authorizer_id")
+        if authorizer is not None:
+            item["authorizer"] = str(authorizer.values.get("name") or authorizer.name)
+        if r.values.get("authorization_scopes"):
+            item["authorizationScopes"] = list(r.values["authorization_scopes"])
+        routes.append(RouteModel(item, r.at, api_key_required=bool(r.values.get("api_key_required"))))
+    return routes
+
+
+def _authorizers(api: TfResource, links: _Links, resources: list[TfResource]) -> dict[str, AuthorizerModel]:
+    out = {}
+    for r in resources:
+        if r.type != "aws_api_gateway_authorizer" or not links.names(r, "rest_api_id", api):
+            continue
+        values, kind = r.values, str(r.values.get("type", "TOKEN")).upper()
+        definition: dict[str, Any] = {"type": kind}
+        source = values.get("identity_source")
+        if kind == "COGNITO_USER_POOLS":
+            pools = [str(a).rsplit("/", 1)[-1] for a in _as_list(values.get("provider_arns"))]
+            definition["user_pools"] = [{"user_pool_id": pool} for pool in pools]
+            if isinstance(source, str) and source.startswith("method.request.header."):
+                definition["header"] = source.removeprefix("method.request.header.")
+        else:
+            if source:
+                definition["identitySource"] = source
+            for argument, key in (
+                ("identity_validation_expression", "identityValidationExpression"),
+                ("authorizer_result_ttl_in_seconds", "authorizerResultTtlInSeconds"),
+            ):
+                if values.get(argument) not in (None, ""):
+                    definition[key] = values[argument]
+        name = str(values.get("name") or r.name)
+        out[name] = AuthorizerModel(definition, r.at, function=function_of_uri(values.get("authorizer_uri")))
+    return out
+
+
+def build_tf_apis(
+    resources: list[TfResource], kind: str, source: str | None
+) -> list[tuple[ApiModel | None, list[Problem]]]:
+    """A model (or None) and its problems per ``aws_api_gateway_rest_api``; every other resource type
+    that gatewaysim does not read is a notice on the first API."""
+    links = _Links(resources)
+    apis = [r for r in resources if r.type == _API]
+    out = []
+    for index, api in enumerate(apis):
+        problems: list[Problem] = []
+        notices = [n for r in resources if _belongs(r, api, links) for n in _notices(r)]
+        if index == 0:
+            notices += [n for r in resources if r.type not in _READ for n in _resource_notice(r)]
+        parts = _body(api, problems, notices)
+        model = ApiModel(
+            api.address,
+            kind,
+            source,
+            api_id=str(api.values["id"]) if api.values.get("id") else None,
+            stages=tuple(_stages(api, links, resources)),
+            routes=(*parts.routes, *_routes(api, links, resources, problems)),
+            authorizers={**parts.authorizers, **_authorizers(api, links, resources)},
+            policy=_policy(api, links, resources, parts, kind, problems),
+            binary_media_types=tuple(str(t) for t in _as_list(api.values.get("binary_media_types"))),
+            notices=tuple(notices),
+        )
+        out.append((None if problems else model, problems))
+    return out
+
+
+def _resource_notice(resource: TfResource) -> list[Problem]:
+    coverage = TERRAFORM_RESOURCES.get(resource.type)
+    if coverage is None:
+        return [Problem(resource.at, f"not emulated (`{resource.type}`); ignored")]
+    return [Problem(resource.at, coverage.warning())] if isinstance(coverage, NotEmulated) else []
+
+
+def _belongs(resource: TfResource, api: TfResource, links: _Links) -> bool:
+    return resource is api or links.names(resource, "rest_api_id", api)
