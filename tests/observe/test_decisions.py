@@ -150,6 +150,7 @@ async def test_a_failed_condition_is_traced_in_full(backend: RecordingBackend) -
             "reason": "IpAddress aws:SourceIp: request has `127.0.2.5`",
             "key": "aws:SourceIp",
             "seen": ["127.0.2.5"],
+            "wanted": ["127.0.1.0/24"],
         }
     ]
     assert event["policy"]["unmatched"] == {}
