@@ -145,3 +145,9 @@ def test_a_circle_is_reported_with_its_edges(monkeypatch: pytest.MonkeyPatch) ->
     fake = {"gatewaysim.a": ["gatewaysim.b"], "gatewaysim.b": ["gatewaysim.c"], "gatewaysim.c": ["gatewaysim.a"]}
     monkeypatch.setitem(globals(), "EDGES", fake)
     assert _find_circle() == ["gatewaysim.a", "gatewaysim.b", "gatewaysim.c", "gatewaysim.a"]
+
+
+def test_at_most_eight_top_level_modules() -> None:
+    """A new concern gets a room (a subpackage), not another module beside the vocabulary (issue 11)."""
+    top = sorted(p.stem for p in PACKAGE.glob("*.py") if p.stem not in ("__init__", "__main__"))
+    assert len(top) <= 8, f"{len(top)} top-level modules: {top}"
