@@ -64,7 +64,6 @@ class DecisionValues(NamedTuple):
     attached: AttachedPolicy | None  # the policy the request was decided with
     policy_configured: bool
     refused: str | None  # the gateway response type that ended it
-    refused_by: str | None  # the door stage that refused it (apiKey, throttle, quota, validation)
     shadow: Difference | None
     refusal: Refusal | None  # the stage that refused it, why, and a hint (gateway.refusal)
 
@@ -87,7 +86,6 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
         x.attached,
         policy_configured,
         x.refused,
-        x.refused_by,
         x.shadow,
         x.refusal,
     )

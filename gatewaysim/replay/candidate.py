@@ -23,5 +23,7 @@ def load_candidate(path: Path, api_arn: str, api: str | None = None) -> Attached
     """
     parts = api_arn.split(":", 5)
     region, account, api_id = parts[3], parts[4], parts[5]
-    imported = import_policy(path, account=account, region=region, api_id=api_id, api=api)
+    imported = import_policy(
+        path, account=account, region=region, api_id=api_id, api=api, choose_with="--policy-api"
+    )  # read bounded (gatewaysim.safeload), templates detected: as a `policy:` of the config
     return attach_policy(imported.document, api_arn=api_arn, source=str(path), source_name=str(path))

@@ -23,9 +23,11 @@ from gatewaysim.gateway.admin_client import admin_call
 from gatewaysim.replay.bulk import collector_paused
 from gatewaysim.replay.events import EventProblem, Replayable, read_event
 
-__all__ = ["MAX_PROBLEMS", "from_file", "from_gateway", "parse_duration", "since"]
+__all__ = ["MAX_EVENT_BYTES", "MAX_PROBLEMS", "from_file", "from_gateway", "parse_duration", "since"]
 
 MAX_PROBLEMS: Final = 20
+MAX_EVENT_BYTES: Final = 1024 * 1024
+"""A decision event is a few KB; a longer line is refused unread (the file may be 100s of MB)."""
 _DURATION: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -77,6 +79,9 @@ def from_file(path: Path) -> list[Replayable]:
 
 def _lines(lines: Iterable[bytes]) -> Iterator[tuple[str, Any]]:
     for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_EVENT_BYTES:  # SECURITY: bounded before parsing (orjson bounds the depth)
+            yield f"line {number}", Problem(f"line {number}", f"longer than {MAX_EVENT_BYTES} bytes: not an event")
+            continue
         if not line.strip():
             continue
         try:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from gatewaysim.authorizers.loading import resolve
 from gatewaysim.config.load import build_settings, load_settings
 from gatewaysim.errors import PolicyError
 from gatewaysim.testing import ClientReply, GatewayServer, RecordingBackend, request_from
@@ -176,3 +177,46 @@ async def test_hot_reload_swaps_the_shadow_file(tmp_path: Path, backend: Recordi
         logger.removeHandler(lines)
         logger.setLevel(level)
     assert [r.get("shadowDecision") for r in gw.log.records] == [NEWLY_DENIED, NEWLY_DENIED, None]
+
+
+S = resolve(f"{Path(__file__).resolve().parents[1] / 'auth_support.py'}:MODULE")
+
+
+async def test_a_lambda_method_reuses_the_authorizer_answer_and_is_never_refused(backend: RecordingBackend) -> None:
+    S.CALLS.clear()
+    authorizer = {"type": "TOKEN", "handler": f"{S.HANDLER_FILE}:token_handler", "authorizerResultTtlInSeconds": 0}
+    no_office_2 = {
+        "Sid": "NotOffice2",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "execute-api:Invoke",
+        "Resource": "execute-api:/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": "127.0.2.0/24"}},
+    }
+    api = {
+        "backend": backend.url,
+        "policy": policy(statement()),
+        "shadow_policy": policy(statement(), no_office_2),
+        "authorization_type": "CUSTOM",
+        "authorizer": "tokens",
+        "authorizers": {"tokens": authorizer},
+    }
+    async with GatewayServer(config={"api": api}) as gw:
+        replies = [
+            await request_from(gw.url + "/prod/orders", source=source, headers={"Authorization": "allow"})
+            for source in (OFFICE_1, OFFICE_2)
+        ]
+    assert [r.status for r in replies] == [200, 200]  # the shadow's Deny is never enforced
+    assert len(S.CALLS) == 2  # one call per request: the shadow reuses the recorded answer
+    assert [r.get("shadowDecision") for r in gw.records] == [
+        None,
+        {
+            "change": "newlyDenied",
+            "decision": "ExplicitDeny",
+            "decidingStatement": "Statement[1] (NotOffice2)",
+            "allowed": False,
+            "verdict": "pre-auth: -> ExplicitDeny",
+            "reason": "denied before the authorizer by Statement[1] (NotOffice2) when IpAddress aws:SourceIp "
+            "127.0.2.0/24",
+        },
+    ]

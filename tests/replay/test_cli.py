@@ -16,7 +16,7 @@ import pytest
 
 from gatewaysim.cli.main import main
 from gatewaysim.gateway.decision_events import EVENT_VERSION
-from gatewaysim.replay.sources import MAX_PROBLEMS
+from gatewaysim.replay.sources import MAX_EVENT_BYTES, MAX_PROBLEMS
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 from tests.live_support import policy, statement
 
@@ -138,6 +138,29 @@ def test_a_bad_event_is_located_and_nothing_is_replayed(
     code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
     assert (code, out) == (2, "")
     assert err == f"gatewaysim replay: decisions `{file}`: {message}\n"
+
+
+def test_a_huge_or_deep_line_is_refused_unread(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = _write(tmp_path / "hostile.jsonl", ["[" * 5000 + "]" * 5000, '{"x": "' + "a" * MAX_EVENT_BYTES + '"}'])
+    code, _, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    assert code == 2
+    assert err.splitlines() == [
+        f"gatewaysim replay: decisions `{file}`: line 1: not JSON: depth limit exceeded",
+        f"gatewaysim replay: decisions `{file}`: line 2: longer than {MAX_EVENT_BYTES} bytes: not an event",
+    ]
+
+
+def test_a_template_with_several_policies_needs_policy_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _record(tmp_path)
+    api = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "x", "Policy": ONE_OFFICE}}
+    template = tmp_path / "two.json"
+    template.write_text(json.dumps({"Resources": {"Hr": api, "Pay": api}}))
+    code, _, err = _replay(capsys, "--policy", str(template), "--decisions-file", str(file))
+    assert code == 2 and "several APIs have a resource policy" in err and "choose one with --policy-api" in err
+    code, out, _ = _replay(capsys, "--policy", str(template), "--policy-api", "Pay", "--decisions-file", str(file))
+    assert code == 1 and "newly denied: 2" in out
 
 
 def test_many_bad_lines_are_listed_up_to_a_limit(

@@ -10,6 +10,7 @@ predicts must be what a gateway serving B really answers.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 
 from gatewaysim.authorizers.loading import resolve
+from gatewaysim.cli import replay as replay_cli
+from gatewaysim.cli.main import build_parser
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 
 S = resolve(f"{Path(__file__).resolve().parents[1] / 'auth_support.py'}:MODULE")
@@ -108,6 +111,14 @@ async def _send_mix(gw: GatewayServer) -> dict[str, str]:
     return ids
 
 
+async def _replay_here(*args: str) -> tuple[int, str, str]:
+    """``gatewaysim replay ...`` in this process (a thread: it runs its own event loop for ``--url``)."""
+    out, err = io.StringIO(), io.StringIO()
+    parsed = build_parser().parse_args(["replay", *args])
+    code = await asyncio.to_thread(replay_cli.run, parsed, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
 async def _replay(*args: str) -> tuple[int, str, str]:
     """``gatewaysim replay ...`` as a real process."""
     process = await asyncio.create_subprocess_exec(
@@ -161,7 +172,9 @@ async def test_what_replay_predicts_is_what_a_gateway_serving_b_answers(
     (tmp_path / "b.json").write_text(json.dumps(POLICY_B))
     async with GatewayServer(config=_config(backend.url, POLICY_A)) as a:
         ids_a = await _send_mix(a)
-        code, out, _ = await _replay("--policy", str(tmp_path / "b.json"), "--url", a.url, "--json", "--examples", "99")
+        code, out, _ = await _replay_here(
+            "--policy", str(tmp_path / "b.json"), "--url", a.url, "--json", "--examples", "99"
+        )
         recorded = (await request_from(a.url + "/_gatewaysim/decisions?limit=all")).json()["events"]
     async with GatewayServer(config=_config(backend.url, POLICY_B)) as b:
         ids_b = await _send_mix(b)
@@ -199,7 +212,7 @@ async def test_nothing_changes_exits_0(backend: RecordingBackend, tmp_path: Path
     (tmp_path / "a.yaml").write_text(json.dumps(POLICY_A))  # YAML is a superset of JSON
     async with GatewayServer(config=_config(backend.url, POLICY_A)) as gw:
         await _send_mix(gw)
-        code, out, err = await _replay("--policy", str(tmp_path / "a.yaml"), "--url", gw.url)
+        code, out, err = await _replay_here("--policy", str(tmp_path / "a.yaml"), "--url", gw.url)
     assert (code, err) == (0, "")
     assert "15 decided as recorded, 0 change, 0 never reached authorization" in out
     assert "newly denied: 0\n\nnewly allowed: 0\n\nsame outcome, decided differently: 0\n" in out
@@ -213,7 +226,7 @@ async def test_a_template_is_a_candidate_too(backend: RecordingBackend, tmp_path
     (tmp_path / "template.json").write_text(json.dumps(template))
     async with GatewayServer(config=_config(backend.url, POLICY_A)) as gw:
         ids = await _send_mix(gw)
-        code, out, err = await _replay("--policy", str(tmp_path / "template.json"), "--url", gw.url, "--json")
+        code, out, err = await _replay_here("--policy", str(tmp_path / "template.json"), "--url", gw.url, "--json")
     assert (code, err) == (1, "")
     assert _changes(json.loads(out), ids) == EXPECTED
 
