@@ -50,7 +50,7 @@ from gatewaysim.config.door import keys as door_keys
 from gatewaysim.config.door.cors import with_preflights
 from gatewaysim.config.door.keys import ApiKey, UsagePlan
 from gatewaysim.config.door.references import reference_findings
-from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door
+from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door, template_keys
 from gatewaysim.config.door.throttle import Throttle, throttle
 from gatewaysim.config.environment import expand_environment
 from gatewaysim.config.fields import Checker, IPNetwork
@@ -315,6 +315,7 @@ def build_settings(
     declared = top.get("functions") or {}
     checker.functions = frozenset(map(str, declared)) if isinstance(declared, Mapping) else None  # bad ones too
     apis = _parse_apis(checker, top, base_dir or Path.cwd())
+    top.update(template_keys(checker, top, apis))
     rest = {k: v for k, v in top.items() if k not in ("api", "apis", "functions")}
     settings = Settings(apis=apis, source=source, functions=functions, warnings=tuple(checker.warnings), **rest)
     raise_problems(checker, source)
@@ -430,6 +431,8 @@ def _one_api(
         return None
     if auth_raw or imported is not None:
         kwargs["auth"] = parse_auth(checker, path, auth_raw, base_dir, api.region, imported)
+    if item is not None and item.model.door:  # the file's door keys; the config's own win
+        door_raw = {**item.model.door, **door_raw}
     if door_raw:
         kwargs["door"] = door = parse_door(checker, path, door_raw, api.stages)
         if door.cors is not None:  # an OPTIONS MOCK for every resource without one (config.door.cors)

@@ -85,6 +85,9 @@ class ApiModel:
     binary_media_types: tuple[str, ...] = ()
     notices: tuple[Problem, ...] = ()
     declares_routes: bool = True  # False: the source says nothing about methods (a bare policy)
+    door: Mapping[str, Any] = field(default_factory=dict)  # API-level door keys, config form (door_model)
+    api_keys: tuple[Mapping[str, Any], ...] = ()  # config `api_keys` items the source declares for this API
+    usage_plans: tuple[Mapping[str, Any], ...] = ()  # config `usage_plans` items naming this API's stages
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)  # later readers' extras
 
     @property

@@ -13,9 +13,11 @@ that is a notice, not an error.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from gatewaysim.errors import Problem
+from gatewaysim.imports import door_model as door
 from gatewaysim.imports.api_model import ApiModel, AuthorizerModel, RouteModel, StageModel
 from gatewaysim.imports.cfn_template import API_TYPE, KNOWN_TYPES, CfnTemplate, mapping, refers_to
 from gatewaysim.imports.coverage import RESOURCES, property_notices
@@ -77,7 +79,8 @@ def _api(template: CfnTemplate, name: str, api_ids: Mapping[str, str | None], pr
     parts = _body(template, api_ids, props, at, problems, notices)
     strict = template.resolver(api_ids, problems)
     policy = _policy(template, name, strict, props, parts, at, problems)
-    routes = [*parts.routes, *_methods(template, name, strict, problems, notices)]
+    doors = _door(template, name, api_ids, strict, props, at)
+    routes = [*parts.routes, *_methods(template, name, strict, problems, notices, doors)]
     authorizers = {**parts.authorizers, **_authorizers(template, name, strict, notices)}
     for kind in _API_SCOPED:
         for lid, resource_props in template.of_type(kind):
@@ -96,7 +99,118 @@ def _api(template: CfnTemplate, name: str, api_ids: Mapping[str, str | None], pr
         functions=template.functions(),
         binary_media_types=parts.binary_media_types,
         notices=tuple(notices),
+        door={**parts.door, **doors.api},
+        api_keys=tuple(doors.keys),
+        usage_plans=tuple(doors.plans),
     )
+
+
+@dataclass(slots=True)
+class _Door:
+    """The door an API's resources declare (config form) and the names methods refer to."""
+
+    api: dict[str, Any] = field(default_factory=dict)
+    keys: list[dict[str, Any]] = field(default_factory=list)
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    validators: dict[str, str] = field(default_factory=dict)  # logical id -> validator name
+    models: dict[str, str] = field(default_factory=dict)  # logical id -> model name
+
+
+def _door(
+    template: CfnTemplate, api: str, api_ids: Mapping[str, str | None], strict: Any, props: Mapping[str, Any], at: str
+) -> _Door:
+    """What the API's resources say about the door (``door_model``): key source, responses, validators ..."""
+    found = _Door()
+    if "ApiKeySourceType" in props:
+        found.api["api_key_source"] = strict.resolve(props["ApiKeySourceType"], f"{at}.ApiKeySourceType")
+    responses, validators, models = {}, {}, {}
+    for kind, lid, resolved in _api_resources(template, api, strict):
+        if kind == "AWS::ApiGateway::GatewayResponse":
+            response_type, spec = door.gateway_response(resolved)
+            responses[str(response_type)] = spec
+        elif kind == "AWS::ApiGateway::RequestValidator":
+            found.validators[lid] = name = str(resolved.get("Name") or lid)
+            validators[name] = door.request_validator(resolved)
+        else:
+            found.models[lid] = name = str(resolved.get("Name") or lid)
+            models[name] = resolved.get("Schema", {})
+    for key, value in (("gateway_responses", responses), ("request_validators", validators), ("models", models)):
+        if value:
+            found.api[key] = value
+    settings = _method_settings(template, api, strict)
+    if settings:
+        found.api["method_settings"] = settings
+    _plans(template, api, api_ids, strict, found)
+    return found
+
+
+def _api_resources(template: CfnTemplate, api: str, strict: Any) -> list[tuple[str, str, Mapping[str, Any]]]:
+    out = []
+    for kind in ("AWS::ApiGateway::GatewayResponse", "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::Model"):
+        for lid, props in template.of_type(kind):
+            if refers_to(props.get("RestApiId"), api):
+                resolved = strict.resolve({k: v for k, v in props.items() if k != "RestApiId"}, f"Resources.{lid}")
+                out.append((kind, lid, mapping(resolved)))
+    return out
+
+
+def _stage_name(template: CfnTemplate, value: Any, strict: Any, at: str) -> Any:
+    """A stage named as text or by ``!Ref`` to its ``AWS::ApiGateway::Stage`` (its ``StageName``)."""
+    ref = value.get("Ref") if isinstance(value, Mapping) else None
+    stage = mapping(template.resources.get(ref)) if isinstance(ref, str) else {}
+    if stage.get("Type") == "AWS::ApiGateway::Stage":
+        return strict.resolve(mapping(stage.get("Properties")).get("StageName"), at)
+    return strict.resolve(value, at)
+
+
+def _method_settings(template: CfnTemplate, api: str, strict: Any) -> list[dict[str, Any]]:
+    out = []
+    for lid, props in template.of_type("AWS::ApiGateway::Stage"):
+        if refers_to(props.get("RestApiId"), api) and "MethodSettings" in props:
+            at = f"Resources.{lid}.Properties"
+            stage = strict.resolve(props.get("StageName"), f"{at}.StageName")
+            out += door.method_settings(str(stage), strict.resolve(props["MethodSettings"], f"{at}.MethodSettings"))
+    for lid, props in template.of_type("AWS::ApiGateway::Deployment"):
+        described = mapping(props.get("StageDescription"))
+        if refers_to(props.get("RestApiId"), api) and described and "StageName" in props:
+            at = f"Resources.{lid}.Properties"
+            stage = str(strict.resolve(props["StageName"], f"{at}.StageName"))
+            resolved = mapping(strict.resolve(described, f"{at}.StageDescription"))
+            every = {k: resolved[k] for k in ("ThrottlingRateLimit", "ThrottlingBurstLimit") if k in resolved}
+            out += door.method_settings(stage, [{**every, "ResourcePath": "/*", "HttpMethod": "*"}] if every else [])
+            out += door.method_settings(stage, resolved.get("MethodSettings"))
+    return out
+
+
+def _plans(template: CfnTemplate, api: str, api_ids: Mapping[str, str | None], strict: Any, found: _Door) -> None:
+    """The usage plans naming a stage of ``api``, with the keys attached to them (``UsagePlanKey``)."""
+    attached: dict[str, list[str]] = {}
+    for _, props in template.of_type("AWS::ApiGateway::UsagePlanKey"):
+        plan, key = door.ref(props.get("UsagePlanId")), door.ref(props.get("KeyId"))
+        if plan is not None and key is not None:
+            attached.setdefault(plan, []).append(key)
+    keys: set[str] = set()
+    for lid, props in template.of_type("AWS::ApiGateway::UsagePlan"):
+        at = f"Resources.{lid}.Properties"
+        stages = [
+            door.plan_stage(
+                str(_stage_name(template, entry.get("Stage"), strict, f"{at}.ApiStages[{i}].Stage")),
+                api_ids.get(api),
+                strict.resolve(entry.get("Throttle"), f"{at}.ApiStages[{i}].Throttle"),
+            )
+            for i, entry in enumerate(props.get("ApiStages") or [])
+            if isinstance(entry, Mapping) and refers_to(entry.get("ApiId"), api)
+        ]
+        if stages:
+            resolved = mapping(strict.resolve({k: props[k] for k in ("Throttle", "Quota") if k in props}, at))
+            found.plans.append(door.usage_plan(lid, resolved, stages, attached.get(lid, [])))
+            keys.update(attached.get(lid, []))
+    for lid, props in template.of_type("AWS::ApiGateway::ApiKey"):
+        if lid in keys:
+            resolved = mapping(
+                strict.resolve({k: props[k] for k in ("Value", "Enabled") if k in props}, f"Resources.{lid}")
+            )
+            found.keys.append(door.api_key(lid, resolved))
 
 
 def _body(
@@ -157,7 +271,7 @@ def _resource_path(template: CfnTemplate, ref: Any, api: str, depth: int = 0) ->
 
 
 def _methods(
-    template: CfnTemplate, api: str, strict: Any, problems: list[Problem], notices: list[Problem]
+    template: CfnTemplate, api: str, strict: Any, problems: list[Problem], notices: list[Problem], doors: _Door
 ) -> list[RouteModel]:
     routes = []
     for lid, props in template.of_type("AWS::ApiGateway::Method"):
@@ -182,9 +296,28 @@ def _methods(
         if "AuthorizationScopes" in props:
             item["authorizationScopes"] = strict.resolve(props["AuthorizationScopes"], f"{at}.AuthorizationScopes")
         keyed = strict.resolve(props.get("ApiKeyRequired", False), f"{at}.ApiKeyRequired") in (True, "true")
+        item.update(_method_door(props, strict, at, doors, keyed))
         integration = template.resolver({api: None}, [], keep_going=True).resolve(props.get("Integration"), at)
         routes.append(RouteModel(item, at, api_key_required=keyed, integration=mapping(integration) or None))
     return routes
+
+
+def _method_door(props: Mapping[str, Any], strict: Any, at: str, doors: _Door, keyed: bool) -> dict[str, Any]:
+    """A method's door keys in route-item form: key requirement, validator, parameters, models."""
+    item: dict[str, Any] = {"apiKeyRequired": True} if keyed else {}
+    validator = door.ref(props.get("RequestValidatorId"))
+    if validator is not None:
+        item["requestValidator"] = doors.validators.get(validator, validator)
+    if "RequestParameters" in props:
+        raw = mapping(strict.resolve(props["RequestParameters"], f"{at}.RequestParameters"))
+        item["requestParameters"] = {k: v in (True, "true") for k, v in raw.items()}
+    if "RequestModels" in props:
+        models = mapping(props["RequestModels"])
+        item["requestModels"] = {
+            str(k): door.model_name(v, doors.models) if door.ref(v) else strict.resolve(v, f"{at}.RequestModels.{k}")
+            for k, v in models.items()
+        }
+    return item
 
 
 def _authorizers(template: CfnTemplate, api: str, strict: Any, notices: list[Problem]) -> dict[str, AuthorizerModel]:

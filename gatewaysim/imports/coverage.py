@@ -86,17 +86,24 @@ def _no_private(value: Any) -> bool:
     return "PRIVATE" not in text and "VPCENDPOINT" not in text.replace("_", "")
 
 
+def _no_caching(value: Any) -> bool:
+    """``MethodSettings`` throttling is emulated; only caching asks for what is not."""
+    entries = value if isinstance(value, list) else [value]
+    return not any(isinstance(e, Mapping) and e.get("CachingEnabled") in (True, "true") for e in entries)
+
+
 # Being built now (rows flip to Emulated when their model is on main): integrations, binary media
-# types and MOCK (issue 13: _INTEGRATION, _BINARY, MethodResponses); API keys, usage plans,
-# throttling, CORS, gateway responses, request validation and models (issue 14: _KEY_*, _VALIDATION,
-# _MODELS, _RESPONSES, MethodSettings, usage-plan rows).
+# types and MOCK (issue 13: _INTEGRATION, _BINARY, MethodResponses). The door (issue 14: API keys,
+# usage plans, throttling, gateway responses, request validation, models) is emulated: its rows
+# map into `config.door` through `imports.door_model`.
 _INTEGRATION = NotEmulated("integration", "requests go to the configured `backend`")
 _BINARY = NotEmulated("binary media types", "bodies pass through unchanged, never base64-converted")
-_KEY_SOURCE = NotEmulated("API key source", "API keys are not checked")
-_KEY_REQUIRED = NotEmulated("API key requirement", "requests are served without an API key", quiet=_false)
-_VALIDATION = NotEmulated("request validation", "requests are not validated")
-_MODELS = NotEmulated("request models", "bodies are not validated", quiet=_empty)
-_RESPONSES = NotEmulated("customised gateway responses", "refusals keep API Gateway's default status and body")
+_KEY_SOURCE = Emulated("the API key source: `x-api-key` or the authorizer's `usageIdentifierKey`")
+_KEY_REQUIRED = Emulated("the method's API key requirement")
+_VALIDATION = Emulated("request validation")
+_MODELS = Emulated("request models: JSON Schema draft 4")
+_RESPONSES = Emulated("customised gateway responses")
+_KEYS = Emulated("API keys and usage plans")
 _COMPRESSION = NotEmulated("response compression", "responses are never compressed")
 _ENDPOINT = NotEmulated(
     "endpoint type and VPC endpoints",
@@ -119,7 +126,7 @@ _STAGE_SETTINGS: Final[Table] = {
     "Description": _DESCRIPTION,
     "DocumentationVersion": Inert("a documentation version"),
     "MethodSettings": NotEmulated(
-        "throttling, caching and logging per method", "requests are not throttled", quiet=_empty
+        "response caching per method (its throttling is emulated)", "responses are never cached", quiet=_no_caching
     ),
     "Tags": _TAGS,
     "TracingEnabled": NotEmulated("X-Ray tracing", "no trace segments are recorded", quiet=_false),
@@ -136,8 +143,8 @@ _STAGE_DESCRIPTION: Final[Table] = {
     "DocumentationVersion": Inert("a documentation version"),
     "LoggingLevel": Inert("execution logging"),
     "MetricsEnabled": Inert("CloudWatch metrics"),
-    "ThrottlingBurstLimit": NotEmulated("stage throttling", "requests are not throttled"),
-    "ThrottlingRateLimit": NotEmulated("stage throttling", "requests are not throttled"),
+    "ThrottlingBurstLimit": Emulated("stage throttling"),
+    "ThrottlingRateLimit": Emulated("stage throttling"),
 }
 
 RESOURCES: Final[Mapping[str, Table]] = {
@@ -181,9 +188,7 @@ RESOURCES: Final[Mapping[str, Table]] = {
         ),
         "OperationName": _NAME,
         "RequestModels": _MODELS,
-        "RequestParameters": NotEmulated(
-            "required request parameters", "requests missing them are not refused", quiet=_empty
-        ),
+        "RequestParameters": Emulated("required request parameters (with a request validator)"),
         "RequestValidatorId": _VALIDATION,
         "ResourceId": Emulated("the route"),
         "RestApiId": _API_REF,
@@ -240,25 +245,25 @@ RESOURCES: Final[Mapping[str, Table]] = {
     "AWS::ApiGateway::ApiKey": {
         "CustomerId": Inert("a customer id for AWS Marketplace"),
         "Description": _DESCRIPTION,
-        "Enabled": NotEmulated("API keys", "no API key is checked"),
+        "Enabled": _KEYS,
         "GenerateDistinctId": Inert("how the key id is made"),
         "Name": _NAME,
-        "StageKeys": NotEmulated("API keys", "no API key is checked"),
+        "StageKeys": Inert("deprecated since usage plans (SAM still writes it): the key's usage plans decide"),
         "Tags": _TAGS,
-        "Value": NotEmulated("API keys", "no API key is checked"),
+        "Value": _KEYS,
     },
     "AWS::ApiGateway::UsagePlan": {
-        "ApiStages": NotEmulated("usage plans", "no usage-plan throttling or quota applies"),
+        "ApiStages": _KEYS,
         "Description": _DESCRIPTION,
-        "Quota": NotEmulated("usage-plan quotas", "requests are never refused for a spent quota"),
+        "Quota": Emulated("usage-plan quotas"),
         "Tags": _TAGS,
-        "Throttle": NotEmulated("usage-plan throttling", "requests are not throttled"),
+        "Throttle": Emulated("usage-plan throttling"),
         "UsagePlanName": _NAME,
     },
     "AWS::ApiGateway::UsagePlanKey": {
-        "KeyId": NotEmulated("API keys in usage plans", "no API key is checked"),
-        "KeyType": NotEmulated("API keys in usage plans", "no API key is checked"),
-        "UsagePlanId": NotEmulated("API keys in usage plans", "no API key is checked"),
+        "KeyId": _KEYS,
+        "KeyType": _KEYS,
+        "UsagePlanId": _KEYS,
     },
 }
 """Resource type -> property -> coverage (CloudFormation reference names)."""

@@ -10,7 +10,10 @@ What is read (everything else is a "not emulated" notice, ``gatewaysim.imports.c
   names a scheme: one with ``x-amazon-apigateway-authorizer`` is ``CUSTOM`` (``token``/``request``)
   or ``COGNITO_USER_POOLS`` (the requirement's list being the method's scopes); one with
   ``x-amazon-apigateway-authtype: awsSigv4`` is ``AWS_IAM``; an ``apiKey`` scheme without an
-  authorizer is an API-key requirement (not emulated yet), and the method is NONE.
+  authorizer makes the method ``apiKeyRequired`` (spec 13.4; SAM's ``api_key``), beside its
+  authorizer if another scheme of the requirement is one.
+* The door (``door_model``): the API key source, gateway responses, request validators, models,
+  and per operation its validator, required parameters and body model.
 * Security schemes with ``x-amazon-apigateway-authorizer`` become authorizer definitions in the
   config's own form: ``token`` -> ``TOKEN`` (``identitySource`` or the scheme's header ``name``,
   ``identityValidationExpression``, ``authorizerResultTtlInSeconds``), ``request`` -> ``REQUEST``,
@@ -31,7 +34,8 @@ from typing import Any, Final
 
 from gatewaysim.errors import Problem
 from gatewaysim.imports.api_model import AuthorizerModel, RouteModel
-from gatewaysim.imports.coverage import OPENAPI_SECURITY, NotEmulated, extension_notices
+from gatewaysim.imports.coverage import extension_notices
+from gatewaysim.imports.door_model import openapi_door, operation_door
 
 __all__ = [
     "AUTHORIZER_KEY",
@@ -74,6 +78,7 @@ class OpenApiParts:
     policy_location: str | None = None
     binary_media_types: tuple[str, ...] = ()
     title: str | None = None
+    door: dict[str, Any] = field(default_factory=dict)  # API-level door keys, config form (door_model)
 
 
 def _join(at: str, key: str) -> str:
@@ -123,6 +128,7 @@ def read_openapi_parts(
             kinds[name] = "AWS_IAM"
         elif scheme.get("type") == "apiKey":
             kinds[name] = "API_KEY"
+    parts.door = openapi_door(document)
     _routes(document, at, kinds, parts, problems, notices)
     return parts
 
@@ -200,13 +206,15 @@ def _routes(
             where = _join(at, f"paths.{resource}.{key}")
             method = "ANY" if str(key).lower() == _ANY_KEY else str(key).upper()
             auth, keyed = _operation_auth(operation, default_security, kinds, where, problems)
-            if keyed:
-                notices.append(Problem(f"{where}.security", _warning(OPENAPI_SECURITY["api_key"])))
             if auth is not None:
                 integration = operation.get(_INTEGRATION_KEY)
+                models: dict[str, Any] = parts.door.setdefault("models", {})
+                door = operation_door(operation, item, document, models)
+                if not models:
+                    del parts.door["models"]
                 parts.routes.append(
                     RouteModel(
-                        {"resource": str(resource), "method": method, **auth},
+                        {"resource": str(resource), "method": method, **auth, **door, **_keyed(keyed)},
                         where,
                         api_key_required=keyed,
                         integration=integration if isinstance(integration, Mapping) else None,
@@ -214,8 +222,9 @@ def _routes(
                 )
 
 
-def _warning(coverage: Any) -> str:
-    return coverage.warning() if isinstance(coverage, NotEmulated) else str(coverage)
+def _keyed(keyed: bool) -> dict[str, Any]:
+    """``apiKeyRequired`` in the route item: a ``security`` requirement names an ``apiKey`` scheme."""
+    return {"apiKeyRequired": True} if keyed else {}
 
 
 def _operation_auth(

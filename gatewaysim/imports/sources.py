@@ -129,6 +129,7 @@ def _openapi(data: Mapping[str, Any], source: str | None) -> LoadedSource:
             policy=policy,
             binary_media_types=parts.binary_media_types,
             notices=tuple(notices),
+            door=parts.door,
         )
         return [(None if problems else model, problems)]
 

@@ -16,12 +16,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from gatewaysim.config import fields as f
 from gatewaysim.config.door import cors as cors_config
+from gatewaysim.config.door import keys as door_keys
 from gatewaysim.config.door import responses, validation
 from gatewaysim.config.door.cors import CorsSettings
 from gatewaysim.config.door.responses import GatewayResponseSpec
@@ -29,7 +30,7 @@ from gatewaysim.config.door.throttle import MethodSetting, Throttle, method_sett
 from gatewaysim.config.door.validation import Model, RequestValidator
 from gatewaysim.config.fields import INVALID, Checker
 
-__all__ = ["API_KEY_SOURCES", "DOOR_FIELDS", "DOOR_KEYS", "DoorSettings", "parse_door"]
+__all__ = ["API_KEY_SOURCES", "DOOR_FIELDS", "DOOR_KEYS", "DoorSettings", "parse_door", "template_keys"]
 
 API_KEY_SOURCES: Final = ("HEADER", "AUTHORIZER")
 
@@ -80,3 +81,35 @@ def parse_door(c: Checker, path: str, raw: Mapping[str, Any], stages: tuple[str,
         declared = ", ".join(settings.request_validators) or "none"
         c.add(f"{path}.request_validator", f"unknown request validator `{name}` (declared: {declared})")
     return settings
+
+
+class _Templated(Protocol):
+    """An API as ``template_keys`` reads it: the file model it came from, if any."""
+
+    @property
+    def model(self) -> Any: ...
+
+
+def template_keys(c: Checker, top: Mapping[str, Any], apis: Sequence[_Templated]) -> dict[str, Any]:
+    """``api_keys`` and ``usage_plans`` with those the APIs' files declare added (config first).
+
+    A plan several served APIs share arrives once per API with that API's stages: they are joined.
+    The file's entries are checked by the same parsers, located under ``template``.
+    """
+    keys: dict[str, Mapping[str, Any]] = {}
+    plans: dict[str, dict[str, Any]] = {}
+    for api in apis:
+        model = api.model
+        if model is None:
+            continue
+        for key in model.api_keys:
+            keys.setdefault(str(key["name"]), key)
+        for plan in model.usage_plans:
+            joined = plans.setdefault(str(plan["name"]), {**plan, "apiStages": []})
+            joined["apiStages"] = [*joined["apiStages"], *plan["apiStages"]]
+    out: dict[str, Any] = {}
+    for name, found, parse in (("api_keys", keys, door_keys.api_keys), ("usage_plans", plans, door_keys.usage_plans)):
+        if found:
+            parsed = parse(c, f"template.{name}", list(found.values()))
+            out[name] = (*top.get(name, ()), *(parsed if parsed is not INVALID else ()))
+    return out
