@@ -85,6 +85,14 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not watch the config and policy files for changes",
     )
     add("--reload-interval", type=float, metavar="SECONDS", help="how often to look for changes (default 0.5)")
+    add(
+        "--reload-functions",
+        dest="reload_functions",
+        action="store_const",
+        const=True,
+        help="restart a local function's workers when its code changes (config reload.functions)",
+    )
+    add("--no-reload-functions", dest="reload_functions", action="store_const", const=False, help=argparse.SUPPRESS)
 
 
 def _parameter_override(text: str) -> tuple[str, str]:
@@ -116,6 +124,7 @@ _SERVE_OVERRIDES: Final = (
     "decisions_file",
     "reload",
     "reload_interval",
+    "reload_functions",
 )
 
 
@@ -159,6 +168,7 @@ def _one_line_logging() -> None:
         logger.propagate = False
     for name in ("gatewaysim.gateway.admin", "gatewaysim.gateway.reload"):  # a policy change is worth a line
         logging.getLogger(name).setLevel(logging.INFO)
+    logging.getLogger("gatewaysim.function").setLevel(logging.INFO)  # what functions print, line by line
 
 
 # The sub-commands, in the order `--help` lists them.

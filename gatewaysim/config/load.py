@@ -26,10 +26,11 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
 message``; unknown keys are errors. What AWS has but gatewaysim does not emulate is a warning
 (``Settings.warnings``, located the same way); the config still loads. A policy that fails to
-parse is reported as a ``PolicyError`` located in its own file. With neither ``policy`` nor ``backend`` given, an API
-gets the embedded default: the seed's corporate-network policy in front of the demo backend.
-With a backend but no policy the API is open: API Gateway treats an API without a resource
-policy (auth type NONE) as allowing every caller.
+parse is reported as a ``PolicyError`` located in its own file. With neither ``policy`` nor
+``backend`` (nor a method with its own integration) given, an API gets the embedded default: the
+seed's corporate-network policy in front of the demo backend. With a backend (or methods with
+their own integrations) but no policy the API is open: API Gateway treats an API without a
+resource policy (auth type NONE) as allowing every caller.
 """
 
 from __future__ import annotations
@@ -209,6 +210,7 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "stages": ("api.stages", "--stage"),
     "reload": ("reload.enabled", "--no-reload"),
     "reload_interval": ("reload.interval_s", "--reload-interval"),
+    "reload_functions": ("reload.functions", "--reload-functions"),
     "decisions_file": ("log.decisions_file", "--decisions-file"),
 }
 
@@ -452,8 +454,9 @@ def _one_api(
         shadow = load_policy(checker, f"{path}.shadow_policy", shadow_ref, known, base_dir, False)
         kwargs.update(zip(("shadow_policy", "shadow_policy_source", "shadow_policy_document"), shadow, strict=True))
         api = ApiSettings(**kwargs)
-    if policy_ref is f.ABSENT and "backend" in given and item is None:
-        return api  # a backend but no policy: open, as on AWS
+    integrated = any(route.integration is not None for route in api.auth.routes)
+    if policy_ref is f.ABSENT and ("backend" in given or integrated) and item is None:
+        return api  # a backend (or methods with their own integrations) but no policy: open, as on AWS
     from_flag = checker.origins.get(f"{path}.policy") is not None
     loaded: LoadedPolicy = NO_POLICY
     if policy_ref is not f.ABSENT or item is None:

@@ -39,10 +39,12 @@ class Exchange:
     __slots__ = (
         "api_id",
         "attached",
+        "authorizer_ms",
         "authz",
         "ctx",
         "decision",
         "error",
+        "function",
         "ids",
         "length",
         "method",
@@ -72,6 +74,8 @@ class Exchange:
         self.error: tuple[str, str] | None = None  # (errorType, errorMessage)
         self.length: int | None = None
         self.upstream: float | None = None  # integration latency, ms
+        self.authorizer_ms = 0  # the authorizer's latency (the proxy event's authorizer.integrationLatency)
+        self.function: tuple[str, bool] | None = None  # the Lambda function that answered, and if it cold-started
         self.responses: GatewayResponses = DEFAULT_RESPONSES  # the API's, once it is known
         self.settings: ApiSettings | None = None
         self.method: RouteMatch | None = None
@@ -128,6 +132,7 @@ class Exchange:
             "refusedBy": refusal.stage if refusal else None,
             "reason": refusal.reason if refusal else None,
             "hint": refusal.hint if refusal else None,
+            "function": _function_log(self.function),
         }
         if self.shadow is not None:
             record["shadowDecision"] = self.shadow.to_dict()
@@ -201,6 +206,11 @@ _CONTEXT: Final[Mapping[str, Callable[[Exchange], str | None]]] = {
     "authorizer.principalId": lambda x: x.authz.principal_id if x.authz is not None else None,
     "error.validationErrorString": lambda x: x.validation_error,
 }
+
+
+def _function_log(function: tuple[str, bool] | None) -> dict[str, Any] | None:
+    """The ``function`` log field: which function answered and whether it was a cold start."""
+    return None if function is None else {"name": function[0], "coldStart": function[1]}
 
 
 def _three_places(ms: float) -> float:

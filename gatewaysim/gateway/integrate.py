@@ -27,12 +27,16 @@ from gatewaysim.authorizers.base import AuthType
 from gatewaysim.config.integration import IntegrationType
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
-from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
+from gatewaysim.errors import ClientBodyError, GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
 from gatewaysim.gateway.authorize.stage import backend_headers
+from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.exchange import Exchange
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.integrations.http_proxy.outgoing import outgoing_headers
 from gatewaysim.integrations.http_proxy.route import BackendTarget, backend_target
+from gatewaysim.integrations.lambda_proxy.event import EventInput
+from gatewaysim.integrations.lambda_proxy.host import FunctionHost
+from gatewaysim.integrations.lambda_proxy.invoke import invoke_proxy
 from gatewaysim.integrations.mapping import MappingSource
 from gatewaysim.integrations.mock import MockFailure, mock_answer
 from gatewaysim.integrations.request_info import context_variables
@@ -59,10 +63,12 @@ def _query(query_string: str) -> MultiDictProxy[str]:
 
 
 class IntegrationStage:
-    """Runs a method's integration; ``drop`` is the header set a backend never gets from the client."""
+    """Runs a method's integration; ``drop`` is the header set a backend never gets from the client,
+    ``functions`` the config's Lambda functions (started and closed with the gateway)."""
 
-    def __init__(self, drop: frozenset[str]) -> None:
+    def __init__(self, drop: frozenset[str], functions: FunctionHost) -> None:
         self.drop = drop
+        self.functions = functions
 
     async def run(
         self,
@@ -114,9 +120,7 @@ class IntegrationStage:
         method: RouteMatch | None,
         body: bytes | None,
     ) -> web.StreamResponse:
-        sockname = request.transport.get_extra_info("sockname") if request.transport else None
-        port = int(sockname[1]) if isinstance(sockname, tuple) else 0
-        headers = outgoing_headers(request.headers, self.drop, ctx, port)
+        headers = outgoing_headers(request.headers, self.drop, ctx, _port(request))
         auth_type = method.route.authorization_type if method is not None else AuthType.NONE
         backend_headers(headers, auth_type, x.authz)  # authorizer output in, a SigV4 Authorization out
         target, timeout = self._target(request, api, ctx, method)
@@ -173,7 +177,49 @@ class IntegrationStage:
         method: RouteMatch,
         body: bytes | None,
     ) -> web.StreamResponse:
-        return x.fail("API_CONFIGURATION_ERROR", "AWS_PROXY integrations are not served by this build yet")
+        integration = method.route.integration
+        assert integration is not None  # the table sent an AWS_PROXY method here
+        settings = api.settings
+        if body is None:  # only with `forward.stream_uploads`: a function needs the whole body anyway
+            try:
+                body = await read_body(request, settings.forward.max_body_bytes)
+            except (RequestTooLarge, ClientBodyError) as exc:
+                return await body_refusal(request, x, exc)
+        event = EventInput(
+            request.headers,
+            request.host,
+            ctx,
+            method,
+            settings.account,
+            settings.variables(ctx.stage),
+            body,
+            settings.binary_media_types,
+            self.drop,
+            _port(request),
+            x.authz,
+            x.authorizer_ms,
+        )
+        accept = request.headers.get("Accept")
+        outcome = await invoke_proxy(
+            self.functions,
+            integration,
+            event,
+            accept=accept,
+            partition=settings.partition,
+            region=settings.region,
+            extra_headers=x.ids.headers(),
+        )
+        if outcome.invoked is not None:
+            x.upstream = outcome.invoked.duration_ms
+            x.function = (outcome.function or "", outcome.invoked.cold_start)
+        if outcome.response is None:
+            return x.fail(outcome.failure or "INTEGRATION_FAILURE", outcome.reason)
+        return outcome.response
+
+
+def _port(request: web.BaseRequest) -> int:
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    return int(sockname[1]) if isinstance(sockname, tuple) else 0
 
 
 _RUNNERS: Final[Mapping[IntegrationType, Runner]] = {

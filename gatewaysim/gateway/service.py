@@ -89,6 +89,7 @@ from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set
 from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
+from gatewaysim.integrations.lambda_proxy.host import FunctionHost
 from gatewaysim.observe.access_log import AccessLog
 from gatewaysim.observe.decisions import DecisionLog
 from gatewaysim.observe.feed import RequestFeed
@@ -183,8 +184,14 @@ class Gateway:
         self.keyring = KeyRing(settings.api_keys, settings.usage_plans, only)
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
+        region = settings.apis[0].region if settings.apis else "us-east-1"  # the functions' AWS_REGION
+        reload = settings.reload
+        self.functions = FunctionHost(
+            settings.functions, region=region, reload_functions=reload.functions, interval_s=reload.interval_s
+        )
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
-        self.integration = IntegrationStage(drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS)
+        drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
+        self.integration = IntegrationStage(drop, self.functions)
         self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in lifecycle()
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
@@ -220,11 +227,12 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def lifecycle(self) -> AsyncIterator[None]:
-        """Start the demo backend, forwarders, authorizers and hot reload; stop them on exit."""
+        """Start the demo backend, forwarders, authorizers, functions and hot reload; stop them on exit."""
         if any(api.settings.backend is None for api in self.apis.values()):
             self.demo = AppServer(create_demo_app())
             await self.demo.start()
         try:
+            await self.functions.start()
             for api in self.apis.values():
                 api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
                 await api.forwarder.start()
@@ -232,6 +240,7 @@ class Gateway:
             async with self.reloader.running() if self.reloader is not None else contextlib.nullcontext():
                 yield
         finally:
+            await self.functions.close()
             for api in self.apis.values():
                 await api.forwarder.close()
             await self.authorizer_host.close()
@@ -355,9 +364,11 @@ class Gateway:
         else:
             if authorizer.needs_body:
                 body = await self.whole_body(request, api)
+            asked = time.perf_counter()
             authz = x.authz = await call_authorizer(
                 authorizer, authorizer_request(request, ctx, api.settings, method, body, self.keyring.api_key(api_key))
             )
+            x.authorizer_ms = int((time.perf_counter() - asked) * 1000)
         if auth_type is AuthType.AWS_IAM and authz.rejection is None:
             ctx = x.ctx = signer_context(ctx, authz)  # the verified signer is the caller the policy sees
         if auth_type not in PRE_AUTH_CHECK and authz.rejection is None:

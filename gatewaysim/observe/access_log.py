@@ -8,7 +8,8 @@ request never reached the policy), ``decidingStatement``, ``authorizer`` (null w
 authorizer ran), ``verdict`` (the outcome-table rule that decided, ``flow.Verdict.explain()``),
 ``errorType`` and ``errorMessage``, and for a refused request ``refusedBy`` (the stage:
 ``route``, ``policy``, ``authorizer``, ``cognito``, ``iam``, ``integration`` ...), ``reason``
-(one line) and ``hint`` (a common slip, or null) from ``gateway.refusal``. ``json`` writes one
+(one line) and ``hint`` (a common slip, or null) from ``gateway.refusal``; ``function``: the
+Lambda function of an AWS_PROXY method, ``{"name", "coldStart"}`` (null otherwise). ``json`` writes one
 JSON object a line of ASCII (``json_line``); ``text`` writes a short human line with control
 characters escaped.
 """
@@ -49,6 +50,7 @@ ACCESS_FIELDS: Final = (
     "refusedBy",
     "reason",
     "hint",
+    "function",
 )
 _MAX_TEXT: Final = 2048
 _JSON: Final = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps(separators=) builds one a call
@@ -113,7 +115,8 @@ class AccessLog:
 
         What happened: the policy's decision for a forwarded request (``Allow``, ``NoPolicy``), or
         ``refused by STAGE: reason`` (and ``(hint: ...)``) for one the gateway refused: never the
-        policy's column for a request another stage refused.
+        policy's column for a request another stage refused. A Lambda function's name and
+        ``cold``/``warm`` close the line.
         """
         parts = [
             _clean(record.get("ip")),
@@ -126,6 +129,9 @@ class AccessLog:
             _clean(record.get("requestId")),
             _outcome(record),
         ]
+        function = record.get("function")
+        if isinstance(function, Mapping):
+            parts.append(f"{_clean(function.get('name'))}:{'cold' if function.get('coldStart') else 'warm'}")
         return " ".join(parts)
 
     def close(self) -> None:
