@@ -38,12 +38,21 @@ _READ: Final = frozenset(
         "aws_api_gateway_stage",
         "aws_api_gateway_deployment",
         "aws_api_gateway_resource",
+        "aws_api_gateway_gateway_response",
+        "aws_api_gateway_request_validator",
+        "aws_api_gateway_model",
         "aws_api_gateway_method",
         "aws_api_gateway_authorizer",
     }
 )
 _NAMED_BY_ID: Final = frozenset(
-    {API, "aws_api_gateway_resource", "aws_api_gateway_authorizer", "aws_api_gateway_deployment"}
+    {
+        API,
+        "aws_api_gateway_resource",
+        "aws_api_gateway_authorizer",
+        "aws_api_gateway_deployment",
+        "aws_api_gateway_request_validator",
+    }
 )
 _REFERENCE: Final = re.compile(
     r"\$\{\s*((?:module\.[\w-]+\.)*aws_api_gateway_\w+\.[\w-]+)\.(?:id|root_resource_id)\s*\}"
@@ -295,8 +304,56 @@ def _routes(api: TfResource, links: _Links, resources: list[TfResource], problem
             item["authorizer"] = str(authorizer.values.get("name") or authorizer.name)
         if r.values.get("authorization_scopes"):
             item["authorizationScopes"] = list(r.values["authorization_scopes"])
+        item.update(_method_door(r, links))
         routes.append(RouteModel(item, r.at, api_key_required=bool(r.values.get("api_key_required"))))
     return routes
+
+
+def _method_door(method: TfResource, links: _Links) -> dict[str, Any]:
+    """The method's door arguments as route-item keys (``imports.door_model``)."""
+    values = method.values
+    item: dict[str, Any] = {"apiKeyRequired": True} if values.get("api_key_required") is True else {}
+    if values.get("request_parameters"):
+        item["requestParameters"] = {str(k): v is True for k, v in _mapping(values["request_parameters"]).items()}
+    if values.get("request_models"):
+        item["requestModels"] = dict(_mapping(values["request_models"]))
+    validator = links.target(method, "request_validator_id")
+    if validator is not None:
+        item["requestValidator"] = str(validator.values.get("name") or validator.name)
+    return item
+
+
+def _api_door(api: TfResource, links: _Links, resources: list[TfResource], body: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's door: its body's, then ``api_key_source``, gateway responses, validators and models."""
+    door = dict(body)
+    if api.values.get("api_key_source"):
+        door["api_key_source"] = api.values["api_key_source"]
+    responses, validators, models = {}, {}, {}
+    for r in resources:
+        if not links.names(r, "rest_api_id", api):
+            continue
+        values = r.values
+        if r.type == "aws_api_gateway_gateway_response":
+            spec = {k: values[a] for a, k in _RESPONSE_ARGUMENTS if values.get(a) not in (None, "", {})}
+            responses[str(values.get("response_type"))] = spec
+        elif r.type == "aws_api_gateway_request_validator":
+            validators[str(values.get("name") or r.name)] = {
+                "validateRequestBody": values.get("validate_request_body") is True,
+                "validateRequestParameters": values.get("validate_request_parameters") is True,
+            }
+        elif r.type == "aws_api_gateway_model":
+            models[str(values.get("name") or r.name)] = values.get("schema", {})
+    for key, value in (("gateway_responses", responses), ("request_validators", validators), ("models", models)):
+        if value:
+            door[key] = {**door.get(key, {}), **value}
+    return door
+
+
+_RESPONSE_ARGUMENTS: Final = (
+    ("status_code", "statusCode"),
+    ("response_parameters", "responseParameters"),
+    ("response_templates", "responseTemplates"),
+)
 
 
 def _authorizers(api: TfResource, links: _Links, resources: list[TfResource]) -> dict[str, AuthorizerModel]:
@@ -351,6 +408,7 @@ def build_tf_apis(
             policy=_policy(api, links, resources, parts, kind, problems),
             binary_media_types=tuple(str(t) for t in _as_list(api.values.get("binary_media_types"))),
             notices=tuple(notices),
+            door=_api_door(api, links, resources, parts.door),
         )
         out.append((None if problems else model, problems))
     return out

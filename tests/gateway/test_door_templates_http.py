@@ -95,3 +95,17 @@ async def test_sam_api_key_required_with_a_per_api_usage_plan(backend: Recording
     assert allowed.status == 200
     # what is left to warn about is i13's (the Lambda integration), nothing of the door
     assert all("not emulated (integration)" in w.message for w in gw.settings.warnings)
+
+
+async def test_terraform_method_door_and_resources(backend: RecordingBackend) -> None:
+    config = {
+        "api": {"template": str(DATA / "door.tf.json"), "backend": backend.url},
+        "api_keys": [{"name": "partner", "value": KEY}],
+        "usage_plans": [{"name": "gold", "apiStages": [{"stage": "prod"}], "apiKeys": ["partner"]}],
+    }
+    async with GatewayServer(config=config) as gw:
+        no_key = await request_from(gw.url + "/prod/orders?since=1")
+        no_since = await request_from(gw.url + "/prod/orders", headers={"x-api-key": KEY})
+        good = await request_from(gw.url + "/prod/orders?since=1", headers={"x-api-key": KEY})
+    assert (no_key.status, no_key.headers["X-Why"]) == (403, "no key")
+    assert no_since.status == 400 and good.status == 200
