@@ -204,7 +204,7 @@ class Gateway:
             else None
         )
         # the AWS control plane (`aws apigateway ...`), under the admin API's access rule
-        self.control = control.build(settings, self.apis, self.run_stages) if settings.admin.enabled else None
+        self.control = control.build(settings, self.apis, self.run_stages, self) if settings.admin.enabled else None
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)

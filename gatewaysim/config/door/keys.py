@@ -69,6 +69,7 @@ class ApiKey:
     enabled: bool = True
     generated: bool = False
     customer_id: str | None = None
+    description: str | None = None
 
     @property
     def masked(self) -> str:
@@ -165,6 +166,7 @@ def _build_key(fields: Mapping[str, Any]) -> ApiKey:
         enabled=fields.get("enabled", True),
         generated=given is None,
         customer_id=fields.get("customerId"),
+        description=fields.get("description"),
     )
 
 

@@ -32,7 +32,7 @@ from multidict import istr
 from gatewaysim.config.live import AdminSettings
 from gatewaysim.gateway.access import Refusal, bearer_token, refusal
 from gatewaysim.gateway.control.model import route
-from gatewaysim.gateway.control.state import ControlState, Handler
+from gatewaysim.gateway.control.state import CALLER, Caller, ControlState, Handler
 from gatewaysim.gateway.control.wire import ServiceError, error_response, read_input, write_output
 from gatewaysim.gateway.dispatch import PREFIX_MARKER, PREFIX_ROOT, host_api
 
@@ -103,6 +103,7 @@ class ControlPlane:
         body = await _read_body(request)
         if body is None:
             return error_response("BadRequestException", f"Request body is over {MAX_BODY_BYTES} bytes")
+        CALLER.set(_caller(request))
         try:
             params = read_input(operation, routed.labels, request.rel_url.query, request.headers, body)
             return write_output(operation, await handler(self.state, params))
@@ -111,6 +112,17 @@ class ControlPlane:
         except Exception as exc:  # a bug must become AWS's 500, never a traceback for the caller
             logger.exception("control plane: %s failed", operation.name)
             return error_response("InternalFailure", f"gatewaysim failed on {operation.name}: {type(exc).__name__}")
+
+
+def _address(value: object) -> tuple[str, int]:
+    return (str(value[0]), int(value[1])) if isinstance(value, tuple) and len(value) >= 2 else ("0.0.0.0", 0)
+
+
+def _caller(request: web.BaseRequest) -> Caller:
+    """The call's socket peer and the listener's address, as a test invocation reuses them."""
+    transport = request.transport
+    extra = transport.get_extra_info if transport is not None else (lambda name: None)
+    return Caller(_address(extra("peername")), _address(extra("sockname")))
 
 
 def _presented(request: web.BaseRequest) -> str | None:

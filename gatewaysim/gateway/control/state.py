@@ -7,27 +7,59 @@ and scripts that saved an id keep working.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from gatewaysim.config.door.keys import resource_id
 from gatewaysim.config.load import Settings
 from gatewaysim.gateway.control.wire import ServiceError
+from gatewaysim.gateway.door.keys import KeyRing
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.exchange import Exchange
     from gatewaysim.gateway.runtime import ApiRuntime
 
-__all__ = ["ControlState", "Handler", "Invoke", "Params", "Result", "not_found", "bad_request", "stable_id"]
+__all__ = [
+    "CALLER",
+    "Caller",
+    "ControlState",
+    "Handler",
+    "Invoke",
+    "KeyHolder",
+    "Params",
+    "Result",
+    "bad_request",
+    "not_found",
+    "stable_id",
+]
 
 Params = dict[str, Any]
 Result = Mapping[str, Any] | None
 Invoke = Callable[[web.BaseRequest, "Exchange"], Awaitable[web.StreamResponse]]
 """Runs a request through the gateway's stages (``Gateway.run_stages``): test-invoke-method uses it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Where the control-plane call came from and reached: its socket peer and the listener's address."""
+
+    peer: tuple[str, int]
+    sockname: tuple[str, int]
+
+
+CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("gatewaysim_control_caller")
+"""The caller of the operation running now (set by the plane for each call, in the call's own task)."""
+
+
+class KeyHolder(Protocol):
+    """Who holds the live ``KeyRing`` (the gateway): the door reads it per request, the control plane replaces it."""
+
+    keyring: KeyRing
 
 
 def _whole_second(moment: datetime.datetime) -> datetime.datetime:
@@ -56,7 +88,13 @@ class ControlState:
     settings: Settings
     apis: Mapping[str, ApiRuntime]
     invoke: Invoke
+    keys: KeyHolder | None = None
     started: datetime.datetime = field(default_factory=lambda: _whole_second(datetime.datetime.now(datetime.UTC)))
+
+    @property
+    def caller(self) -> Caller:
+        """The caller of the operation running now (``test-invoke-method`` runs its request from there)."""
+        return CALLER.get()
 
     @property
     def account(self) -> str:

@@ -64,7 +64,7 @@ def error_response(code: str, message: str) -> web.Response:
     """AWS's REST-JSON error answer for ``code`` (status from the model's error shape)."""
     headers = {"x-amzn-RequestId": request_id(), "x-amzn-ErrorType": code}
     body = json.dumps({"message": message}, separators=(",", ":"))
-    return web.Response(status=_status(code), text=body, content_type="application/json", headers=headers)
+    return web.Response(status=_status(code), body=body.encode(), content_type="application/json", headers=headers)
 
 
 def _bad(message: str) -> ServiceError:
@@ -191,4 +191,4 @@ def write_output(op: OperationModel, result: Mapping[str, Any] | None) -> web.Re
     if report.has_errors():  # a bug in gatewaysim: the answer would not be the shape AWS answers
         raise RuntimeError(f"{op.name} answer does not fit `{shape.name}`: {report.generate_report()}")
     body = json.dumps(_to_wire(shape, result), separators=(",", ":"))
-    return web.Response(status=status, text=body, content_type="application/json", headers=headers)
+    return web.Response(status=status, body=body.encode(), content_type="application/json", headers=headers)
