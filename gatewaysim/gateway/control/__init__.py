@@ -7,7 +7,8 @@ Terraform's endpoints: served on the gateway's own port, beside the admin API, u
 * ``model``: botocore's ``apigateway`` service model and the routing its ``requestUri`` templates imply;
 * ``wire``: the REST-JSON protocol, server side, through that model (input, output, AWS's errors);
 * the operations, one module per resource: ``restapis``, ``stages``, ``resources`` (with methods,
-  integrations and authorizers), ``responses`` (gateway responses), ``keys`` (API keys, usage plans), ``invoke`` (``test-invoke-method``, run in process: ``inprocess``);
+  integrations and authorizers), ``responses`` (gateway responses), ``keys`` (API keys, usage
+  plans), ``invoke`` (``test-invoke-method``, run in process: ``inprocess``);
 * ``state``: what the operations read and change (the gateway's live ``ApiRuntime`` slots), stable ids;
 * ``patch``, ``paging``: patch operations and ``position``/``limit`` as AWS reads them.
 
