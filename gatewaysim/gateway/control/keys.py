@@ -101,7 +101,8 @@ def _checked_key(name: Any, value: Any, key_id: str) -> ApiKey:
     parsed = api_keys(checker, "apiKey", [item])
     if parsed is INVALID or checker.problems or not parsed:
         problem = checker.problems[0].message if checker.problems else "invalid api key"
-        raise bad_request(problem[:1].upper() + problem[1:].replace("api key", "API Key"))
+        problem = problem.replace("api key", "API Key")
+        raise bad_request(problem[:1].upper() + problem[1:])
     built: ApiKey = parsed[0]
     return dataclasses.replace(built, key_id=key_id)
 

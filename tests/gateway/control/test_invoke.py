@@ -1,0 +1,88 @@
+"""test-invoke-method: a request through the method's real stages; AWS's answer shape with the decision trace."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.gateway.control.support import apigateway, serving
+
+API = "abcdef1234"
+
+
+def _resource(client: Any, path: str) -> str:
+    return next(r["id"] for r in client.get_resources(restApiId=API)["items"] if r["path"] == path)
+
+
+def test_a_denied_request_answers_403_with_a_log_naming_the_failing_condition() -> None:
+    # the embedded default (the seed's corporate-network policy), trusting loopback's X-Forwarded-For as `serve` does
+    with serving(trusted_proxies=["127.0.0.0/8"]) as gw:
+        client = apigateway(gw.url)
+        proxy = _resource(client, "/{proxy+}")
+        home = client.test_invoke_method(
+            restApiId=API,
+            resourceId=proxy,
+            httpMethod="GET",
+            pathWithQueryString="/hr-systems",
+            headers={"X-Forwarded-For": "198.18.0.1"},
+        )
+        office = client.test_invoke_method(
+            restApiId=API,
+            resourceId=proxy,
+            httpMethod="GET",
+            pathWithQueryString="/hr-systems?x=1",
+            headers={"X-Forwarded-For": "203.0.113.10"},
+        )
+        records = gw.records
+    assert home["status"] == 403
+    assert json.loads(home["body"])["Message"].startswith("User: anonymous is not authorized to perform")
+    assert home["headers"]["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert home["multiValueHeaders"]["x-amzn-ErrorType"] == ["AccessDeniedException"]
+    log = home["log"]
+    assert "Identity: caller anonymous, source IP 198.18.0.1" in log
+    assert "Resource policy: ImplicitDeny" in log
+    assert "aws:SourceIp" in log and "198.18.0.1" in log.split("Resource policy:")[1]  # the failing condition
+    assert "Verdict: " in log and "-> ImplicitDeny" in log
+    assert "Integration: not called" in log and log.rstrip().endswith("Method completed with status: 403")
+    assert office["status"] == 200 and json.loads(office["body"])["path"] == "/hr-systems"
+    assert "Integration: HTTP_PROXY answered 200" in office["log"] and isinstance(office["latency"], int)
+    assert records == []  # a test invocation is no traffic: no access-log line
+
+
+def test_the_invocation_is_judged_like_a_real_request() -> None:
+    with serving(backend="demo") as gw:
+        client = apigateway(gw.url)
+        proxy = _resource(client, "/{proxy+}")
+        climb = client.test_invoke_method(
+            restApiId=API, resourceId=proxy, httpMethod="GET", pathWithQueryString="/a/../b"
+        )
+        body = client.test_invoke_method(
+            restApiId=API, resourceId=proxy, httpMethod="POST", pathWithQueryString="/echo", body="hello"
+        )
+    assert climb["status"] == 403 and "Missing Authentication Token" in climb["body"]
+    assert body["status"] == 200 and json.loads(body["body"])["body_length"] == 5
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code", "message"),
+    [
+        (
+            {"resourceId": "nope000000", "httpMethod": "GET"},
+            "NotFoundException",
+            "Invalid Resource identifier specified",
+        ),
+        ({"httpMethod": "GET"}, "BadRequestException", "pathWithQueryString is required"),
+        ({"httpMethod": "GET", "pathWithQueryString": "x"}, "BadRequestException", "Invalid pathWithQueryString"),
+    ],
+)
+def test_bad_test_invocations(kwargs: dict[str, Any], code: str, message: str) -> None:
+    with serving(backend="demo") as gw:
+        client = apigateway(gw.url)
+        kwargs = {"restApiId": API, "resourceId": _resource(client, "/{proxy+}"), **kwargs}
+        with pytest.raises(ClientError) as caught:
+            client.test_invoke_method(**kwargs)
+    assert caught.value.response["Error"]["Code"] == code
+    assert caught.value.response["Error"]["Message"].startswith(message)
