@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any, Final, TextIO, TypeVar
 
 from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
+from gatewaysim.imports.policy_text import policy_text
 from gatewaysim.lint import (
     ApiContext,
     LintReport,
@@ -25,6 +26,7 @@ from gatewaysim.lint import (
     render_json,
     render_text,
 )
+from gatewaysim.lint.findings import WARNING, Finding
 from gatewaysim.lint.model import AUTH_TYPES, ENDPOINT_TYPES
 from gatewaysim.policy import Policy
 from gatewaysim.safeload import POLICY_LIMITS, read_text
@@ -50,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("files", nargs="*", type=Path, metavar="POLICY", help="policy documents (JSON or YAML)")
     parser.add_argument("--policy", type=Path, help="a policy document (same as a POLICY argument)")
     parser.add_argument("--config", type=Path, help="a gateway config: lint the policy of each API it declares")
+    parser.add_argument(
+        "--template", type=Path, help="a SAM/CloudFormation/OpenAPI/Terraform file: its APIs, as `serve --template`"
+    )
+    parser.add_argument("--api", metavar="NAME", help="the template's API (its logical id) when it has several")
     parser.add_argument("--api-id", help="the REST API id (default: from the policy's ARNs, else abcdef1234)")
     parser.add_argument("--account", help="the API's 12-digit account (default: the policy's ARNs, else 123456789012)")
     parser.add_argument("--region", help="the API's region (default: from the policy's ARNs, else us-east-1)")
@@ -97,7 +103,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
 def _reports(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: TextIO) -> Iterator[LintReport | str]:
     """A report for each policy; a note (str) for an API without one."""
     try:
-        targets = list(_from_config(args, methods) if args.config is not None else _from_files(args, methods, err))
+        from_config = args.config is not None or args.template is not None
+        targets = list(_from_config(args, methods) if from_config else _from_files(args, methods, err))
     except PolicyError as exc:  # the config compiles its policies: a malformed one stops it
         yield parse_error_report(exc)
         return
@@ -117,7 +124,10 @@ def _from_files(args: argparse.Namespace, methods: tuple[MethodAuth, ...], err: 
         problem = Problem("", "give a policy file (`gatewaysim check p.json`) or --config")
         raise ConfigError([problem], "command line")
     for file in files:
-        text = _read(file)
+        # a template or OpenAPI file: the policy of its API (gatewaysim.imports.policy_text)
+        text = policy_text(
+            file, _read(file), account=args.account, region=args.region, api_id=args.api_id, api=args.api
+        )
         choice = choose_api(text, api_id=args.api_id, account=args.account, region=args.region)
         if any(not choice.sources[name].startswith("--") for name in ("api", "account", "region")):
             advice = "; give --api-id, --account, --region for another API" if choice.guessed else ""
@@ -146,10 +156,15 @@ def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> I
         "account": args.account,
         "region": args.region,
         "stages": list(args.stage) or None,
+        "template": str(args.template) if args.template is not None else None,
+        "template_api": args.api,
     }
     settings = load_settings(args.config, overrides, strict=False)
+    source = str(args.config) if args.config is not None else None  # template warnings name their file
     if settings.findings:  # the door settings: undeclared keys, stages, models, validators; cors traps (GS6xx)
-        yield LintReport.build(settings.findings, str(args.config))
+        yield LintReport.build(settings.findings, source or str(args.template))
+    if settings.warnings:  # what AWS would do that gatewaysim does not (a template's properties, config keys)
+        yield LintReport.build([_not_emulated(w) for w in settings.warnings], source)
     for api in settings.apis:
         if api.policy is None:  # no resource policy: nothing to lint
             yield f"api `{api.api_id}`: no resource policy, nothing to check"
@@ -163,6 +178,15 @@ def _from_config(args: argparse.Namespace, methods: tuple[MethodAuth, ...]) -> I
         elif Path(source).is_file():
             document = _read(Path(source))  # the text, so the size check sees what AWS would
         yield _Target(source, document, context, methods or _config_methods(api))
+
+
+NOT_EMULATED: Final = "GS700"
+"""The finding code of what AWS would do with a setting that gatewaysim does not emulate."""
+
+
+def _not_emulated(warning: Problem) -> Finding:
+    fix = "nothing to change: gatewaysim does not emulate it yet; test that behaviour against AWS"
+    return Finding(NOT_EMULATED, WARNING, warning.path, warning.message, fix)
 
 
 def _config_methods(api: object) -> tuple[MethodAuth, ...]:

@@ -27,6 +27,7 @@ from typing import Final, TextIO
 
 from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.gateway.admin_client import admin_call, default_token, default_url
+from gatewaysim.imports.policy_text import policy_text
 from gatewaysim.safeload import POLICY_LIMITS, read_text
 
 __all__ = ["add_arguments", "read_policy_argument", "run"]
@@ -56,13 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--token", default=None, help="admin token (default $GATEWAYSIM_ADMIN_TOKEN)")
 
 
-def read_policy_argument(value: str) -> bytes:
-    """``file://path``, a plain path, or inline JSON text (as the AWS CLI accepts)."""
+def read_policy_argument(value: str, api_id: str | None = None) -> bytes:
+    """``file://path``, a plain path, or inline JSON text (as the AWS CLI accepts); a template or
+    OpenAPI file gives its API's policy (``gatewaysim.imports.policy_text``)."""
     if value.lstrip().startswith("{"):
         return value.encode("utf-8")
     path = Path(value.removeprefix("file://"))
     try:
-        return read_text(path, POLICY_LIMITS).encode("utf-8")
+        return policy_text(path, read_text(path, POLICY_LIMITS), api_id=api_id).encode("utf-8")
     except OSError as exc:
         raise ConfigError([Problem("", f"cannot read the policy: {exc.strerror}")], str(path)) from exc
     except DocumentError as exc:
@@ -77,7 +79,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     if args.verb == "list":
         reply = asyncio.run(admin_call(url, "GET", "apis", token=token))
     else:
-        data = read_policy_argument(args.policy) if args.verb == "put" else None
+        data = read_policy_argument(args.policy, args.rest_api_id) if args.verb == "put" else None
         path = f"apis/{args.rest_api_id}/policy"
         reply = asyncio.run(admin_call(url, _PATHS[args.verb], path, token=token, data=data))
     if reply.status >= 400:

@@ -22,6 +22,7 @@ from gatewaysim.gateway.authorize.tables import (
     combine,
     pre_authorizer_check,
 )
+from gatewaysim.imports.policy_text import policy_text
 from gatewaysim.policy import Decision, Request, compile_policy
 from gatewaysim.policy.evaluate import evaluate_compiled
 from gatewaysim.policy.explain import explain_table
@@ -32,7 +33,13 @@ __all__ = ["add_arguments", "run"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The simulate flags."""
-    parser.add_argument("--policy", required=True, type=Path, help="policy document (JSON or YAML)")
+    parser.add_argument(
+        "--policy",
+        required=True,
+        type=Path,
+        help="policy document (JSON or YAML), or a template/OpenAPI file holding it",
+    )
+    parser.add_argument("--api", metavar="NAME", help="the API of a template with several policies (its logical id)")
     parser.add_argument("--principal", default="anonymous", help="caller ARN, account id or `anonymous`")
     parser.add_argument("--action", default="execute-api:Invoke")
     parser.add_argument(
@@ -74,7 +81,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """Evaluate every request; 0 when all are allowed, 1 when any is denied (errors raise)."""
     err = err if err is not None else sys.stderr
-    text = _read_policy(args.policy)
+    text = policy_text(
+        args.policy,
+        _read_policy(args.policy),
+        account=args.account,
+        region=args.region,
+        api_id=args.api_id,
+        api=args.api,
+    )
     requests = list(_requests(args, text, err))
     api_arn = args.api_arn or _api_arn_of(requests)
     policy = compile_policy(text, api_arn=api_arn, source_name=str(args.policy))

@@ -424,8 +424,7 @@ def _one_api(
         fields.update(template_stages(checker, path, item, given, fields), id=item.api_id)
         fields.update(template_file=str(item.file), template_api=item.model.name, model=item.model)
         imported = imported_auth(item)
-        for line in item.warnings:
-            checker.warn(f"{path}.{item.key}", line)
+        checker.warnings.extend(w for w in item.warnings if w not in checker.warnings)  # located in the file
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
     try:
         api = ApiSettings(**kwargs)

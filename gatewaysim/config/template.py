@@ -88,7 +88,7 @@ class FromTemplate:
     file: Path
     key: str  # `template` or `openapi`: where the config names the file
     api_id: str
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()  # located in the file: path `file: Resources...`
 
 
 def _file(checker: Checker, path: str, ref: str, base_dir: Path) -> Path:
@@ -133,7 +133,8 @@ def load_template_apis(
         if model is not None:
             api_id = model.api_id if model.api_id and configured is None else ids[name]
             notices = [*loaded.notices, *model.notices]
-            out.append(FromTemplate(model, file, key, api_id, tuple(f"{file}: {n.render()}" for n in notices)))
+            located = tuple(Problem(f"{file}: {n.path}" if n.path else str(file), n.message) for n in notices)
+            out.append(FromTemplate(model, file, key, api_id, located))
     if problems:
         checker.policy_errors.append((f"{path}.{key}", TemplateError(problems, str(file))))
     return out

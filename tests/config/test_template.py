@@ -59,9 +59,9 @@ def test_a_sam_template_is_attached_whole() -> None:
 
 
 def test_warnings_name_the_file_and_the_path_in_it() -> None:
-    warnings = [w.render("config") for w in _sam().warnings]
+    warnings = [w.render() for w in _sam().warnings]
     assert (
-        f"config: api.template: {SAM}: Resources.OrdersApiStage.Properties.TracingEnabled (as SAM translates it): "
+        f"{SAM}: Resources.OrdersApiStage.Properties.TracingEnabled (as SAM translates it): "
         "not emulated (X-Ray tracing); no trace segments are recorded"
     ) in warnings
     integration = [w for w in warnings if "x-amazon-apigateway-integration" in w]
