@@ -25,13 +25,14 @@ from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
 from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
 from gatewaysim.ids import RequestIds
+from gatewaysim.observe.dashboard import UI_PREFIX, Dashboard
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
 from gatewaysim.observe.feed import RequestFeed, stream
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
 
-__all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "RESOURCES", "AdminApi", "is_loopback"]
+__all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "RESOURCES", "TOKEN_COOKIE", "AdminApi", "is_loopback"]
 
 logger = logging.getLogger("gatewaysim.gateway.admin")
 
@@ -55,8 +56,10 @@ RESOURCES: Final = (
     ("/_gatewaysim/keys", ("GET",), "API keys, their usage plans and the quota left (includeValues=true)"),
     ("/_gatewaysim/requests", ("GET",), "every request's access record, newest first (limit, request_id)"),
     ("/_gatewaysim/requests/stream", ("GET",), "the same, live: server-sent events (gatewaysim tail)"),
+    ("/_gatewaysim/ui", ("GET",), "the dashboard: live requests, why each was refused, the APIs, a simulate form"),
 )
 """What ``GET /_gatewaysim/`` lists: path, methods, what it is for."""
+TOKEN_COOKIE: Final = "gatewaysim_admin_token"
 _POLICY_PATH: Final = re.compile(r"^/_gatewaysim/apis/([A-Za-z0-9_-]{1,64})/(policy|shadow-policy)$")
 _Handler = Callable[[web.BaseRequest, str], Awaitable[web.StreamResponse]]
 
@@ -95,12 +98,14 @@ class AdminApi:
         keys: Callable[[bool], list[dict[str, Any]]] | None = None,
         *,
         feed: RequestFeed | None = None,
+        dashboard: Dashboard | None = None,
     ) -> None:
         self.settings = settings
         self.apis = apis
         self.decisions = decisions
         self.keys = keys  # include_values -> the keys report
         self.feed = feed if feed is not None else RequestFeed()
+        self.dashboard = dashboard
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
@@ -120,10 +125,14 @@ class AdminApi:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Check who is asking, then dispatch by path and method."""
+        path = request.raw_path.partition("?")[0]
+        if path.startswith(UI_PREFIX) and "token" in request.rel_url.query and request.method == "GET":
+            return _token_cookie(request)
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        path = request.raw_path.partition("?")[0]
+        if self.dashboard is not None and (path == UI_PREFIX or path.startswith(UI_PREFIX + "/")):
+            return await self.dashboard.handle(request)
         match = _POLICY_PATH.match(path)
         methods, arg = (self._policy_methods[match.group(2)], match.group(1)) if match else (self._routes.get(path), "")
         if methods is None:
@@ -134,7 +143,10 @@ class AdminApi:
         return await handler(request, arg)
 
     def _refusal(self, request: web.BaseRequest) -> web.Response | None:
-        refused = refusal(self.settings, request, bearer_token(request))  # the rule: gatewaysim.gateway.access
+        presented = bearer_token(request)
+        if presented is None and request.method in ("GET", "HEAD"):  # SECURITY: the cookie only reads
+            presented = request.cookies.get(TOKEN_COOKIE)  # a browser's EventSource cannot send a header
+        refused = refusal(self.settings, request, presented)  # the rule: gatewaysim.gateway.access
         if refused is None:
             return None
         if refused.kind == "remote":
@@ -214,6 +226,19 @@ class AdminApi:
         if isinstance(query, str):
             return _error(400, query)
         return _answer({"version": EVENT_VERSION, "events": self.decisions.query(query)})
+
+
+def _token_cookie(request: web.BaseRequest) -> web.Response:
+    """``/_gatewaysim/ui?token=...``: keep the admin token in a cookie for the dashboard, and drop it from the URL.
+
+    SECURITY: the cookie is HttpOnly and SameSite=Strict and counts for GET and HEAD only (the
+    dashboard only reads); changing a policy still needs ``Authorization: Bearer``. Whether the
+    token is right is checked on the next request, by the same rule as every admin request.
+    """
+    response = web.Response(status=303, headers={**RequestIds.new().headers(), "Location": UI_PREFIX})
+    token = request.rel_url.query.get("token", "")[:512]
+    response.set_cookie(TOKEN_COOKIE, token, path="/_gatewaysim/", httponly=True, samesite="Strict")
+    return response
 
 
 def _api_item(api_id: str, runtime: ApiRuntime) -> dict[str, Any]:

@@ -37,7 +37,15 @@ from gatewaysim.gateway.identity import request_peer
 from gatewaysim.policy import Decision
 from gatewaysim.policy.explain import explain_line
 
-__all__ = ["AUTHORIZER_STAGES", "RESPONSE_STAGES", "Refusal", "Refused", "explain_refusal"]
+__all__ = [
+    "AUTHORIZER_STAGES",
+    "RESPONSE_STAGES",
+    "Refusal",
+    "Refused",
+    "authorization_stage",
+    "explain_refusal",
+    "policy_reason",
+]
 
 AUTHORIZER_STAGES: Final[Mapping[AuthType, str]] = {
     AuthType.CUSTOM: "authorizer",
@@ -112,11 +120,11 @@ def _stage(x: Refused) -> str:
     verdict = x.verdict
     refused_here = verdict is not None and verdict.response is not None and verdict.response.response_type == x.refused
     if verdict is not None and not verdict.allowed and refused_here:  # the authorization stage's own answer
-        return _authorization_stage(verdict, _auth_type(x))
+        return authorization_stage(verdict, _auth_type(x))
     return RESPONSE_STAGES.get(x.refused or "", "integration" if verdict is not None else "authorization")
 
 
-def _authorization_stage(verdict: Verdict, auth_type: AuthType) -> str:
+def authorization_stage(verdict: Verdict, auth_type: AuthType) -> str:
     """Which side of the authorization stage refused: the resource policy or the method's authorizer."""
     authorizer = AUTHORIZER_STAGES[auth_type]
     if verdict.rule is Rule.REJECTED:
@@ -133,13 +141,23 @@ def _reason(stage: str, x: Refused) -> str:
     """One line: the policy's closest miss, the authorizer's own words, or the stage's log reason."""
     logged = x.error[1] if x.error is not None else x.refused or "refused"
     if stage == "policy" and x.decision is not None:
-        return explain_line(x.decision)
+        return policy_reason(x.decision)
     authz = x.authz
     if stage in AUTHORIZER_STAGES.values() and authz is not None and authz.rejection is None:
         column = authz.column.value
         said = f": {explain_line(authz.decision)}" if authz.decision is not None else ""
         return f"the {stage} answered {column}{said}"
     return logged
+
+
+def policy_reason(decision: Decision) -> str:
+    """The policy's answer and, for an implicit deny, each Allow statement a condition stopped."""
+    if decision.deciding:
+        return decision.explain()
+    stopped = [t for t in decision.trace if t.failed == "Condition" and t.statement.effect == "Allow"]
+    if not stopped:
+        return explain_line(decision)
+    return f"{decision.explain()} ({'; '.join(f'{t.statement.label()}: {t.reason}' for t in stopped)})"
 
 
 def _hint(stage: str, reason: str, x: Refused) -> str | None:

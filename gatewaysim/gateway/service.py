@@ -67,6 +67,7 @@ from gatewaysim.gateway.authorize.stage import (
 from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.gateway.banner import banner
 from gatewaysim.gateway.body import body_refusal, read_body
+from gatewaysim.gateway.dashboard_source import GatewayDashboard
 from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.door.keys import KeyRing
@@ -91,6 +92,7 @@ from gatewaysim.integrations.http_proxy.outgoing import drop_set
 from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
 from gatewaysim.integrations.lambda_proxy.host import FunctionHost
 from gatewaysim.observe.access_log import AccessLog
+from gatewaysim.observe.dashboard import Dashboard
 from gatewaysim.observe.decisions import DecisionLog
 from gatewaysim.observe.feed import RequestFeed
 
@@ -198,8 +200,11 @@ class Gateway:
         self.demo: AppServer | None = None
         self.feed = RequestFeed(settings.log.decisions_ring)  # every request's record, for tail and the dashboard
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
+        self.dashboard = Dashboard(GatewayDashboard(self.apis, self.decisions, self.feed, self._keys_of))
         self.admin = (
-            AdminApi(settings.admin, self.apis, self.decisions, self.keys_report, feed=self.feed)
+            AdminApi(
+                settings.admin, self.apis, self.decisions, self.keys_report, feed=self.feed, dashboard=self.dashboard
+            )
             if settings.admin.enabled
             else None
         )
@@ -383,6 +388,10 @@ class Gateway:
             settings=api.settings.auth.flow,
         )
         return verdict, body
+
+    def _keys_of(self, api_id: str) -> list[dict[str, Any]]:
+        """The keys report of one API, values masked (the dashboard's API page)."""
+        return keys_report(self.keyring, self.limits, self.clock(), include_values=False, only_api=api_id)
 
     def keys_report(self, include_values: bool = False) -> list[dict[str, Any]]:
         """Each API key, its plans and the quota it has left now (``GET /_gatewaysim/keys``)."""
