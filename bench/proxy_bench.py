@@ -193,7 +193,8 @@ async def serve(args: argparse.Namespace) -> None:
         app = forwarder_app(args.backend, args.max_body_bytes)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    # --reuse-port: several processes of one role share a port (wrk_bench.py --workers)
+    await web.TCPSite(runner, "127.0.0.1", args.port, reuse_port=args.reuse_port or None).start()
     if args.tune_gc:
         tune_for_serving()
     print(runner.addresses[0][1], flush=True)
@@ -430,6 +431,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--backend", help=argparse.SUPPRESS)
     p.add_argument("--log-file", help=argparse.SUPPRESS)
     p.add_argument("--tune-gc", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help=argparse.SUPPRESS)
+    p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--max-body-bytes", type=int, default=10 * 1024 * 1024, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -437,8 +441,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     if args.serve:
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(args))
+        loop_factory = None
+        if args.loop == "uvloop":
+            import uvloop
+
+            loop_factory = uvloop.new_event_loop
+        with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve(args))
         return 0
     return asyncio.run(run(args))
 

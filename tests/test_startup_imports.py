@@ -7,7 +7,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("botocore", "jwt", "cryptography", "urllib3", "samtranslator", "boto3", "pydantic", "jsonschema")
+HEAVY = (
+    "botocore",
+    "jwt",
+    "cryptography",
+    "urllib3",
+    "samtranslator",
+    "boto3",
+    "pydantic",
+    "jsonschema",
+    "redis",  # only with a shared store configured
+    "uvloop",  # only once `serve` starts its loop
+)
 
 
 def _loaded(code: str) -> list[str]:

@@ -28,6 +28,7 @@ from gatewaysim.cli import tail as tail_cli
 from gatewaysim.cli import test as scenario_cli
 from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
+from gatewaysim.gateway.loops import event_loop
 from gatewaysim.gateway.service import serve
 from gatewaysim.suggest import did_you_mean
 
@@ -93,6 +94,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="restart a local function's workers when its code changes (config reload.functions)",
     )
     add("--no-reload-functions", dest="reload_functions", action="store_const", const=False, help=argparse.SUPPRESS)
+    add("--loop", choices=("uvloop", "asyncio"), help="event loop (default uvloop where installed, else asyncio)")
 
 
 def _parameter_override(text: str) -> tuple[str, str]:
@@ -122,6 +124,7 @@ _SERVE_OVERRIDES: Final = (
     "log_format",
     "log_file",
     "decisions_file",
+    "loop",
     "reload",
     "reload_interval",
     "reload_functions",
@@ -140,9 +143,11 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     if embedded and args.trusted_proxies is None:
         overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES
     settings = load_settings(args.config, overrides)
+    loop_factory, _ = event_loop(settings.loop, settings.source)
     _one_line_logging()
     try:
-        asyncio.run(serve(settings, out, reload_settings=lambda: load_settings(args.config, overrides)))
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(serve(settings, out, reload_settings=lambda: load_settings(args.config, overrides)))
     except OSError as exc:  # the listening socket: address in use, permission, unknown host
         raise _ListenError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     return 0

@@ -22,6 +22,7 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
     log: {format: json, file: null, decisions_file: null, decisions_ring: 1000}
     admin: {enabled: true, token: null, allow_remote: false}   # /_gatewaysim/ (live_settings.py)
     reload: {enabled: true, interval_s: 0.5}                    # hot reload (--no-reload)
+    loop: uvloop                                                # or asyncio (serving.py)
 
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
 message``; unknown keys are errors. What AWS has but gatewaysim does not emulate is a warning
@@ -68,6 +69,7 @@ from gatewaysim.config.policies import (
     raise_problems,
     template_policy,
 )
+from gatewaysim.config.serving import SERVING_FIELDS
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.config.template import (
     DEFAULT_API_ID,
@@ -189,6 +191,7 @@ class Settings:
     account_throttling: Throttle | None = None  # AWS: 10,000 rps, burst 5,000 per account and region; off here
     findings: tuple[Finding, ...] = ()  # what names something undeclared, and other traps (config.door.references)
     limits: ListenerLimits = field(default_factory=ListenerLimits)  # what one client may cost (config.limits)
+    loop: str | None = None  # uvloop | asyncio; None: uvloop where installed (config.serving)
 
 
 # override name -> (config path in the single-API form, flag that sets it)
@@ -212,6 +215,7 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "reload_interval": ("reload.interval_s", "--reload-interval"),
     "reload_functions": ("reload.functions", "--reload-functions"),
     "decisions_file": ("log.decisions_file", "--decisions-file"),
+    "loop": ("loop", "--loop"),
 }
 
 _FORWARD_FIELDS: Final[f.Table] = {
@@ -267,6 +271,7 @@ _TOP_FIELDS: Final[f.Table] = {
     "account_throttling": throttle,
     "functions": lambda c, path, raw: raw,
     "limits": limits_section,
+    **SERVING_FIELDS,  # loop (config/serving.py)
 }
 
 

@@ -10,7 +10,7 @@ from gatewaysim.gateway.dispatch import invoke_urls
 from gatewaysim.policy import CompiledPolicy, Statement
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
     from gatewaysim.config.load import Settings
     from gatewaysim.gateway.runtime import ApiRuntime
@@ -67,8 +67,11 @@ def describe_methods(auth: AuthSettings) -> list[str]:
     ]
 
 
-def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str) -> str:
-    """The start-up text: listener, each API's stages, methods, policy and backend, identity rules, log."""
+def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str, serving: Sequence[str] = ()) -> str:
+    """The start-up text: listener, each API's stages, methods, policy and backend, identity rules, log.
+
+    ``serving``: lines on how it runs (event loop, workers, store), printed before the health line.
+    """
     from gatewaysim import __version__
 
     lines = [f"gatewaysim {__version__} listening on {url}"]
@@ -103,6 +106,7 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str) -> str:
     lines.append(f"  access log: {settings.log.file or 'stderr'} ({settings.log.format})")
     where = f"config `{settings.source}`" if settings.source else "config"
     lines.extend(f"  warning: {problem.render(where)}" for problem in settings.warnings)
+    lines.extend(f"  {line}" for line in serving)
     lines.append(f"  health: {url}/_gatewaysim/health")  # last: readers wait for this line
     return "\n".join(lines)
 

@@ -79,6 +79,7 @@ from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
+from gatewaysim.gateway.loops import running_loop_name
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.gateway.refusal import explain_refusal
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
@@ -456,7 +457,7 @@ async def serve(
     try:
         for sig in signals:
             loop.add_signal_handler(sig, on_signal, sig)
-        out.write(banner(gateway.settings, gateway.apis, server.url) + "\n")
+        out.write(banner(gateway.settings, gateway.apis, server.url, [f"event loop: {running_loop_name()}"]) + "\n")
         out.flush()
         await stop.wait()
     finally:
