@@ -13,7 +13,8 @@
    value for the access log and ``decision_events`` for the decision log (``observe``).
 
 Beside the path: ``runtime`` (one API while serving), ``attached`` (its live policy), ``admin``
-(``/_gatewaysim/``), ``reload`` (hot reload), ``banner`` (what ``serve`` prints), ``runner``
+(``/_gatewaysim/``), ``control`` (AWS's management API, ``aws apigateway ...``), ``access`` (who may
+use either), ``reload`` (hot reload), ``banner`` (what ``serve`` prints), ``runner``
 (aiohttp's low-level server as a context manager) and ``gc_settings``. Each is given what it
 needs; none imports ``service``.
 """

@@ -36,6 +36,8 @@ __all__ = ["MAX_PATH", "OPERATIONS", "execution_log"]
 
 MAX_PATH: Final = 8192
 _HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding"})
+_NOT_SENT: Final = frozenset({"host", "content-length", "transfer-encoding"})
+"""Headers the invocation sets itself: the prefix names the API, the body's own length frames it."""
 
 
 def _stamp(now: float) -> str:
@@ -135,9 +137,9 @@ def _target(params: Params, resource: str) -> str:
 
 
 def _headers(params: Params) -> list[tuple[str, str]]:
-    sent = [(k, v) for k, v in (params.get("headers") or {}).items() if k.lower() != "host"]
+    sent = [(k, v) for k, v in (params.get("headers") or {}).items() if k.lower() not in _NOT_SENT]
     for name, values in (params.get("multiValueHeaders") or {}).items():
-        if name.lower() != "host":
+        if name.lower() not in _NOT_SENT:
             sent.extend((name, value) for value in values if (name, value) not in sent)
     return [("Host", "localhost"), *sent]  # SECURITY: the prefix names the API; no Host may name another
 

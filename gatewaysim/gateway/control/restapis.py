@@ -15,7 +15,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
-from gatewaysim.errors import PolicyError
+from gatewaysim.errors import DocumentError, PolicyError
 from gatewaysim.gateway.admin import MAX_POLICY_BYTES
 from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
 from gatewaysim.gateway.control.paging import page
@@ -23,6 +23,7 @@ from gatewaysim.gateway.control.patch import Patch, patches, refuse_op, refuse_p
 from gatewaysim.gateway.control.state import ControlState, Handler, Params, Result, bad_request, stable_id
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.imports.model import decode_policy_text
+from gatewaysim.safeload import POLICY_LIMITS, FormatError, load_json
 
 __all__ = ["INVALID_POLICY", "OPERATIONS", "aws_policy_text", "rest_api"]
 
@@ -76,9 +77,11 @@ def _policy(runtime: ApiRuntime, patch: Patch) -> AttachedPolicy | None:
     if len(patch.value) > MAX_POLICY_BYTES:
         raise bad_request(f"{INVALID_POLICY} (gatewaysim: the document is over {MAX_POLICY_BYTES} characters)")
     try:
-        document = decode_policy_text(patch.value)
-    except ValueError:
-        raise bad_request(f"{INVALID_POLICY} (gatewaysim: the value is not JSON)") from None
+        document = load_json(patch.value, POLICY_LIMITS)  # SECURITY: bounded depth and size
+    except FormatError:  # not plain JSON: perhaps the escaped form get-rest-api prints
+        document = _escaped(patch.value)
+    except DocumentError as exc:
+        raise bad_request(f"{INVALID_POLICY} (gatewaysim: {exc.problems[0].message})") from None
     if not isinstance(document, Mapping):
         raise bad_request(f"{INVALID_POLICY} (gatewaysim: the value is not a JSON object)")
     try:
@@ -86,6 +89,14 @@ def _policy(runtime: ApiRuntime, patch: Patch) -> AttachedPolicy | None:
     except PolicyError as exc:
         reasons = "; ".join(problem.render() for problem in exc.problems[:5])
         raise bad_request(f"{INVALID_POLICY} (gatewaysim: {reasons})") from None
+
+
+def _escaped(value: str) -> Any:
+    """A policy in the escaped form ``get-rest-api`` prints, or AWS's BadRequestException."""
+    try:
+        return load_json(json.dumps(decode_policy_text(value)), POLICY_LIMITS)  # depth checked again
+    except (ValueError, RecursionError):  # DocumentError is a ValueError too
+        raise bad_request(f"{INVALID_POLICY} (gatewaysim: the value is not JSON)") from None
 
 
 async def update_rest_api(state: ControlState, params: Params) -> Result:

@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 from multidict import MultiMapping
 
-from gatewaysim.errors import GatewaysimError
+from gatewaysim.errors import DocumentError, GatewaysimError
 from gatewaysim.gateway.control.model import service_model
 from gatewaysim.ids import request_id
+from gatewaysim.safeload import Limits, load_json
 
 if TYPE_CHECKING:
     from botocore.model import OperationModel, Shape
@@ -42,6 +43,8 @@ OWN_ERRORS: Final[Mapping[str, int]] = {
     "InternalFailure": 500,
 }
 _BOOLEANS: Final = {"true": True, "false": False}
+BODY_LIMITS: Final = Limits(max_bytes=11 * 1024 * 1024, max_depth=32, max_nodes=100_000)
+"""A control-plane body (the plane reads at most 10 MiB; API Gateway's inputs nest a few levels)."""
 
 
 class ServiceError(GatewaysimError):
@@ -129,9 +132,10 @@ def read_input(
     shape = op.input_shape
     if shape is not None and body.strip():
         try:
-            document = json.loads(body)
-        except (ValueError, RecursionError):  # SECURITY: deep nesting is a bad request, never a 500
-            raise _bad("Could not parse request body into json: the body is not JSON") from None
+            document = load_json(body, BODY_LIMITS)  # SECURITY: the one hardened reader (size, depth)
+        except DocumentError as exc:
+            reason = exc.problems[0].message if exc.problems else "not JSON"
+            raise _bad(f"Could not parse request body into json: {reason}") from None
         if not isinstance(document, Mapping):
             raise _bad("Could not parse request body into json: expected an object")
         body_members = {n for n, m in shape.members.items() if "location" not in m.serialization}

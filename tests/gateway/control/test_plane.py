@@ -109,3 +109,37 @@ def test_with_the_admin_api_disabled_restapis_is_refused_as_before() -> None:
     with serving(backend="demo", admin={"enabled": False}) as gw:
         status, _, body = send(gw.url, "/restapis", sign_for="apigateway")
     assert status == 403 and b"Missing Authentication Token" in body
+
+
+DEEP = "[" * 50_000 + "]" * 50_000
+HOSTILE_BODIES = [
+    (b"{not json", "Could not parse request body into json: not valid JSON"),
+    (DEEP.encode(), "Could not parse request body into json: nested deeper than 32 levels"),
+    (b'{"patchOperations": ' + DEEP.encode() + b"}", "Could not parse request body into json: nested deeper"),
+    (
+        json.dumps({"patchOperations": [{"op": "replace", "path": "/policy", "value": "[" * 30_000}]}).encode(),
+        "Invalid policy document. Please check the policy syntax and ensure that Principals are valid.",
+    ),
+    (b'{"patchOperations": "replace"}', "Invalid type for parameter patchOperations"),
+    (b'{"unknownMember": 1}', 'Unknown parameter in input: "unknownMember"'),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), HOSTILE_BODIES)
+def test_a_hostile_body_is_a_short_bad_request_and_changes_nothing(body: bytes, message: str) -> None:
+    with serving() as gw:  # the embedded default: its policy must stay attached
+        status, headers, answer = send(gw.url, "/restapis/abcdef1234", method="PATCH", body=body, sign_for="apigateway")
+        health = send(gw.url, "/_gatewaysim/health")
+        after = apigateway(gw.url).get_rest_api(restApiId="abcdef1234")
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "BadRequestException") and len(answer) < 1000
+    assert json.loads(answer)["message"].startswith(message)
+    assert health[0] == 200 and "policy" in after  # the embedded default policy is still attached
+
+
+def test_a_body_over_the_limit_is_refused_unread() -> None:
+    with serving(backend="demo") as gw:
+        status, headers, answer = send(
+            gw.url, "/restapis/abcdef1234", method="PATCH", headers={"Content-Length": str(11 * 1024 * 1024)}
+        )
+    assert (status, headers["x-amzn-ErrorType"]) == (400, "BadRequestException")
+    assert json.loads(answer)["message"] == "Request body is over 10485760 bytes"
