@@ -84,6 +84,7 @@ class Checker:
         self.origins: dict[str, str] = {}  # config path -> flag that set it
         self.policy_errors: list[tuple[str, PolicyError | ConfigError]] = []  # a named file's own errors
         self.functions: frozenset[str] | None = None  # the config's function names, once read
+        self.template_functions: dict[str, Any] = {}  # FunctionSettings a template's Python functions give
 
     def _located(self, path: str) -> str:
         for origin, flag in self.origins.items():

@@ -80,6 +80,7 @@ from gatewaysim.config.template import (
     load_template_apis,
     template_stages,
 )
+from gatewaysim.config.template_integrations import template_functions
 from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.lint.findings import ERROR, Finding
 from gatewaysim.policy import CompiledPolicy
@@ -322,6 +323,7 @@ def build_settings(
     declared = top.get("functions") or {}
     checker.functions = frozenset(map(str, declared)) if isinstance(declared, Mapping) else None  # bad ones too
     apis = _parse_apis(checker, top, base_dir or Path.cwd())
+    functions = {**checker.template_functions, **functions}  # a template's Python functions; the config's win
     top.update(template_keys(checker, top, apis))
     rest = {k: v for k, v in top.items() if k not in ("api", "apis", "functions")}
     settings = Settings(apis=apis, source=source, functions=functions, warnings=tuple(checker.warnings), **rest)
@@ -428,8 +430,16 @@ def _one_api(
     if item is not None:
         fields.update(template_stages(checker, path, item, given, fields), id=item.api_id)
         fields.update(template_file=str(item.file), template_api=item.model.name, model=item.model)
-        imported = imported_auth(item)
-        checker.warnings.extend(w for w in item.warnings if w not in checker.warnings)  # located in the file
+        if "binary_media_types" not in given and item.model.binary_media_types:
+            where = f"{path}.{item.key}: binaryMediaTypes"
+            fields["binary_media_types"] = f.media_types(checker, where, list(item.model.binary_media_types))
+        declared = checker.functions or frozenset()
+        found = template_functions(checker, f"{path}.{item.key}", item.model, item.file, declared)
+        checker.template_functions.update(found)
+        checker.functions = declared | frozenset(checker.template_functions)
+        warnings = list(item.warnings)
+        imported = imported_auth(item, checker.functions, warnings)
+        checker.warnings.extend(w for w in warnings if w not in checker.warnings)  # located in the file
     kwargs = {_API_ATTRS.get(k, k): v for k, v in fields.items()}
     try:
         api = ApiSettings(**kwargs)

@@ -175,11 +175,21 @@ def template_stages(
     return {"stages": tuple(stages), "stage_variables": variables}
 
 
-def imported_auth(item: FromTemplate) -> ImportedAuth | None:
-    """The file's methods and authorizers for ``parse_auth`` (None when it declares no methods)."""
+def imported_auth(item: FromTemplate, functions: frozenset[str], warnings: list[Problem]) -> ImportedAuth | None:
+    """The file's methods (with the integrations that can run here, ``template_integrations``) and
+    authorizers for ``parse_auth``; None when it declares no methods. ``functions`` are the names an
+    ``AWS_PROXY`` integration may call; what cannot run is a warning in ``warnings``, located in the file."""
+    from gatewaysim.config.template_integrations import integration_item
+
     model = item.model
     if not model.declares_routes:
         return None
+    found: list[Problem] = []
+    routes = []
+    for route in model.routes:
+        integration = integration_item(route.integration, route.location, functions, found)
+        routes.append({**route.item, "integration": integration} if integration is not None else route.item)
+    warnings.extend(Problem(f"{item.file}: {w.path}", w.message) for w in found)
     authorizers: dict[str, dict[str, Any]] = {}
     for name, authorizer in model.authorizers.items():
         definition = dict(authorizer.definition)
@@ -193,7 +203,7 @@ def imported_auth(item: FromTemplate) -> ImportedAuth | None:
         authorizers[name] = definition
     origin = "the OpenAPI file" if model.kind == "openapi" else "the template"
     return ImportedAuth(
-        routes=tuple(r.item for r in model.routes),
+        routes=tuple(routes),
         locations=tuple(r.location for r in model.routes),
         authorizers=authorizers,
         origin=origin,

@@ -48,6 +48,9 @@ class FunctionModel:
     runtime: str | None = None
     handler: str | None = None
     code_dir: str | None = None  # a local directory (SAM ``CodeUri``), relative to the source file
+    environment: Mapping[str, str] = field(default_factory=dict)  # Environment.Variables, resolved
+    timeout: int | None = None  # seconds
+    memory_size: int | None = None  # MB
 
     def handler_spec(self) -> str | None:
         """``dir/module.py:function`` for a Python handler with local code, else None."""

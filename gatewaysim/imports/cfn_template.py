@@ -225,17 +225,35 @@ class CfnTemplate:
         return [lid for lid, _ in self.of_type(API_TYPE)]
 
     def functions(self) -> dict[str, FunctionModel]:
-        """Lambda functions of the template (SAM's own knowledge of their local code wins)."""
+        """Lambda functions of the template: runtime, handler, environment, timeout, memory (resolved where
+        they can be; a variable that cannot is left out), and the local code directory (SAM's ``CodeUri``
+        as the SAM template said it, or a local ``Code`` path as ``aws cloudformation package`` takes)."""
         out: dict[str, FunctionModel] = {}
-        for lid, props in self.of_type("AWS::Lambda::Function"):
-            code = props.get("Code")
-            local = code if isinstance(code, str) and "://" not in code else None
-            runtime, handler = props.get("Runtime"), props.get("Handler")
+        lenient = self.resolver({}, [], keep_going=True)
+        for lid, raw in self.of_type("AWS::Lambda::Function"):
+            props = mapping(lenient.resolve(raw, f"Resources.{lid}.Properties"))
+            code = raw.get("Code")
+            sam = self.origin.functions.get(lid)
+            local = sam.code_dir if sam is not None else code if isinstance(code, str) and "://" not in code else None
+            variables = mapping(mapping(props.get("Environment")).get("Variables"))
             out[lid] = FunctionModel(
                 lid,
-                runtime if isinstance(runtime, str) else None,
-                handler if isinstance(handler, str) else None,
+                _text(props.get("Runtime")),
+                _text(props.get("Handler")),
                 local,
+                {str(k): str(v) for k, v in variables.items() if isinstance(v, str | int | float) and v is not True},
+                _number(props.get("Timeout")),
+                _number(props.get("MemorySize")),
             )
-        out.update(self.origin.functions)
         return out
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None

@@ -92,12 +92,14 @@ def _no_caching(value: Any) -> bool:
     return not any(isinstance(e, Mapping) and e.get("CachingEnabled") in (True, "true") for e in entries)
 
 
-# Being built now (rows flip to Emulated when their model is on main): integrations, binary media
+# Rows that were being built elsewhere flip to Emulated once their model is on main: integrations, binary media
 # types and MOCK (issue 13: _INTEGRATION, _BINARY, MethodResponses). The door (issue 14: API keys,
 # usage plans, throttling, gateway responses, request validation, models) is emulated: its rows
 # map into `config.door` through `imports.door_model`.
-_INTEGRATION = NotEmulated("integration", "requests go to the configured `backend`")
-_BINARY = NotEmulated("binary media types", "bodies pass through unchanged, never base64-converted")
+_INTEGRATION = Emulated(
+    "HTTP_PROXY, MOCK, and AWS_PROXY to a Python function with local code; others are warned about where they are"
+)
+_BINARY = Emulated("binary media types")
 _KEY_SOURCE = Emulated("the API key source: `x-api-key` or the authorizer's `usageIdentifierKey`")
 _KEY_REQUIRED = Emulated("the method's API key requirement")
 _VALIDATION = Emulated("request validation")

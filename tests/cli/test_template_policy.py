@@ -54,7 +54,7 @@ def test_check_lints_a_template_s_policy_and_lists_what_is_not_emulated(capsys: 
         "path": f"{SAM}: Resources.OrdersApiStage.Properties.TracingEnabled (as SAM translates it)",
         "message": "not emulated (X-Ray tracing); no trace segments are recorded",
     } in [{"path": f["path"], "message": f["message"]} for f in not_emulated]
-    assert len(not_emulated) == 5 and all(f["severity"] == "warning" for f in not_emulated)
+    assert len(not_emulated) == 1 and all(f["severity"] == "warning" for f in not_emulated)  # its functions run
     policy_findings = [
         f for f in findings if f["source"] == f"{SAM}: Resources.OrdersApi.Properties.Auth.ResourcePolicy"
     ]

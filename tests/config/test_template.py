@@ -64,8 +64,7 @@ def test_warnings_name_the_file_and_the_path_in_it() -> None:
         f"{SAM}: Resources.OrdersApiStage.Properties.TracingEnabled (as SAM translates it): "
         "not emulated (X-Ray tracing); no trace segments are recorded"
     ) in warnings
-    integration = [w for w in warnings if "x-amazon-apigateway-integration" in w]
-    assert len(integration) == 4 and all("not emulated (integration)" in w for w in integration)
+    assert not [w for w in warnings if "x-amazon-apigateway-integration" in w]  # the functions run here
 
 
 def test_config_stages_choose_among_the_template_stages_and_variables_win() -> None:
@@ -141,3 +140,39 @@ def test_a_parameter_override_stands_in_for_an_import(tmp_path: Path) -> None:
     (api,) = _settings(template=str(file), parameters={"shared-api": "execute-api:/prod/*"}).apis
     assert api.policy is not None
     assert api.policy.policy.statements[0].resource == ("arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/*",)
+
+
+def test_integrations_that_cannot_run_here_are_warned_and_go_to_the_backend(tmp_path: Path) -> None:
+    file = tmp_path / "api.yaml"
+    function = "arn:aws:lambda:us-east-1:123456789012:function:js"
+    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function}/invocations"
+    file.write_text(
+        json.dumps(
+            {
+                "openapi": "3.0.1",
+                "paths": {
+                    "/s3": {"get": {"x-amazon-apigateway-integration": {"type": "aws", "uri": "arn:aws:apigateway:x"}}},
+                    "/js": {"get": {"x-amazon-apigateway-integration": {"type": "aws_proxy", "uri": uri}}},
+                    "/mock": {
+                        "options": {
+                            "x-amazon-apigateway-integration": {
+                                "type": "mock",
+                                "requestTemplates": {"application/json": '{"statusCode": 200}'},
+                                "responses": {"default": {"statusCode": "200"}},
+                            }
+                        }
+                    },
+                },
+            }
+        )
+    )
+    settings = _settings(openapi=str(file))
+    routes = {(r.method, r.resource): r for r in settings.apis[0].auth.routes}
+    assert routes[("GET", "/s3")].integration is None and routes[("GET", "/js")].integration is None
+    assert routes[("OPTIONS", "/mock")].integration is not None
+    assert [w.render() for w in settings.warnings] == [
+        f"{file}: paths./s3.get.x-amazon-apigateway-integration: not emulated (`AWS` integration, mapping "
+        "templates); requests go to the `backend`",
+        f"{file}: paths./js.get.x-amazon-apigateway-integration: not emulated (function `js` has no local Python "
+        "code here; give `functions.js` a `handler` or `url`); requests go to the `backend`",
+    ]
