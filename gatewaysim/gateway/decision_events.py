@@ -41,7 +41,7 @@ from gatewaysim.context import RequestContext
 from gatewaysim.gateway.attached import AttachedPolicy
 from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
-from gatewaysim.gateway.exchange import Exchange
+from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
 from gatewaysim.policy import Decision, Request
@@ -66,6 +66,8 @@ class DecisionValues(NamedTuple):
     refused: str | None  # the gateway response type that ended it
     shadow: Difference | None
     refusal: Refusal | None  # the stage that refused it, why, and a hint (gateway.refusal)
+    integration: Integrated | None  # what the integration stage sent
+    upstream_ms: float | None  # the integration's latency
 
 
 def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> DecisionEntry | None:
@@ -88,6 +90,8 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
         x.refused,
         x.shadow,
         x.refusal,
+        x.integration,
+        x.upstream,
     )
     return DecisionEntry(x.ids.request_id, x.api_id, outcome, x.verdict.allowed if x.verdict else None, values)
 
@@ -125,6 +129,7 @@ def render_event(entry: DecisionEntry) -> dict[str, Any]:
         "allowed": entry.allowed,
         "status": v.status,
         "refusal": _refusal(v.refused, v.refusal),
+        "integration": _integration(v.integration, v.upstream_ms, v.status),
     }
     if v.shadow is not None:
         event["shadowDecision"] = v.shadow.to_dict()
@@ -202,6 +207,24 @@ def _verdict(verdict: Verdict | None) -> dict[str, Any] | None:
         return None
     row = {"authorizer": verdict.row[0], "policy": verdict.row[1]} if verdict.row else None
     return {"outcome": verdict.outcome.value, "rule": verdict.rule.value, "row": row, "explanation": verdict.explain()}
+
+
+SECRET_HEADERS: Final = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+"""Headers whose value an event never holds (a decisions file is written to disk)."""
+
+
+def _integration(integrated: Integrated | None, latency_ms: float | None, status: int) -> dict[str, Any] | None:
+    """Which integration ran, where it went, how long it took, and the headers sent (secrets redacted)."""
+    if integrated is None:
+        return None
+    sent = None
+    if integrated.headers is not None:
+        sent = {
+            name: f"(redacted, {len(value)} characters)" if name.lower() in SECRET_HEADERS else value
+            for name, value in integrated.headers.items()
+        }
+    return {"type": integrated.type, "target": integrated.target, "latencyMs": latency_ms, "status": status,
+            "requestHeaders": sent}  # fmt: skip
 
 
 def _refusal(response_type: str | None, refusal: Refusal | None) -> dict[str, str | None] | None:

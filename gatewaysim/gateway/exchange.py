@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from aiohttp import web
 
@@ -27,7 +27,7 @@ from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GATEWAY_RESPONSES, G
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Decision
 
-__all__ = ["NO_AUTHORIZER", "Exchange", "ResponseValues"]
+__all__ = ["NO_AUTHORIZER", "Exchange", "Integrated", "ResponseValues"]
 
 NO_AUTHORIZER: Final = AuthorizerResult(AuthorizerColumn.NEITHER)
 """The authorizer stage's answer for auth type NONE and an anonymous caller."""
@@ -45,6 +45,7 @@ class Exchange:
         "decision",
         "error",
         "function",
+        "integration",
         "ids",
         "length",
         "method",
@@ -76,6 +77,7 @@ class Exchange:
         self.upstream: float | None = None  # integration latency, ms
         self.authorizer_ms = 0  # the authorizer's latency (the proxy event's authorizer.integrationLatency)
         self.function: tuple[str, bool] | None = None  # the Lambda function that answered, and if it cold-started
+        self.integration: Integrated | None = None  # what the integration stage sent (gateway.integrate)
         self.responses: GatewayResponses = DEFAULT_RESPONSES  # the API's, once it is known
         self.settings: ApiSettings | None = None
         self.method: RouteMatch | None = None
@@ -137,6 +139,14 @@ class Exchange:
         if self.shadow is not None:
             record["shadowDecision"] = self.shadow.to_dict()
         return record
+
+
+class Integrated(NamedTuple):
+    """The integration a request reached: its type, where it went, and the headers it sent (HTTP_PROXY)."""
+
+    type: str
+    target: str | None = None
+    headers: Mapping[str, str] | None = None
 
 
 class ResponseValues:

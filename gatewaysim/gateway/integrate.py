@@ -30,7 +30,7 @@ from gatewaysim.context import RequestContext
 from gatewaysim.errors import ClientBodyError, GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
 from gatewaysim.gateway.authorize.stage import backend_headers
 from gatewaysim.gateway.body import body_refusal, read_body
-from gatewaysim.gateway.exchange import Exchange
+from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.integrations.http_proxy.outgoing import outgoing_headers
 from gatewaysim.integrations.http_proxy.route import BackendTarget, backend_target
@@ -83,6 +83,7 @@ class IntegrationStage:
         integration = method.route.integration if method is not None else None
         if integration is None or method is None:
             return await self._http_proxy(request, api, ctx, x, method, body)
+        x.integration = Integrated(str(integration.type), integration.function or integration.uri)
         return await _RUNNERS[integration.type](self, request, api, ctx, x, method, body)
 
     @staticmethod
@@ -126,6 +127,7 @@ class IntegrationStage:
         target, timeout = self._target(request, api, ctx, method)
         for name, value in target.headers:
             headers[name] = value  # a mapping replaces the client's header of that name (spec 18.5)
+        x.integration = Integrated("HTTP_PROXY", f"{target.method} {target.base}{target.path}", headers)
         try:
             result = await api.forwarder.forward(
                 request,

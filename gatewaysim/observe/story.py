@@ -146,11 +146,10 @@ def _integration(record: Mapping[str, Any] | None, event: Mapping[str, Any] | No
             rows.append(("integration latency", f"{record.get('integrationLatency')} ms"))
     integration = (event or {}).get("integration")
     if isinstance(integration, Mapping):
-        for name, value in integration.items():
-            if name == "requestHeaders" and isinstance(value, Mapping):
-                rows.extend((f"sent {header}", str(text)) for header, text in value.items())
-            else:
-                rows.append((str(name), _join(value)))
+        rows.append(("integration", f"{integration.get('type')} {integration.get('target') or ''}".strip()))
+        sent = integration.get("requestHeaders")
+        if isinstance(sent, Mapping):
+            rows.extend((f"sent {header}", str(text)) for header, text in sent.items())
     return tuple(rows)
 
 

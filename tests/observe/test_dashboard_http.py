@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 
@@ -66,3 +67,23 @@ async def test_only_the_shipped_static_files_are_served(backend: RecordingBacken
     assert (script.status, style.status, other.status, post.status, missing.status) == (200, 200, 404, 405, 404)
     assert script.headers["Content-Type"].startswith("text/javascript") and b"EventSource" in script.body
     assert b"textContent" in script.body and b"innerHTML" not in script.body
+
+
+async def test_the_request_page_shows_the_integration_and_the_headers_sent_never_a_secret(
+    backend: RecordingBackend, tmp_path: Path
+) -> None:
+    decisions = tmp_path / "decisions.jsonl"
+    async with GatewayServer(policy=OPEN, backend=backend.url, decisions_file=str(decisions)) as gw:
+        sent = await request_from(
+            gw.url + "/prod/pets", headers={"X-Trace": "t-42", "Authorization": "Bearer very-secret-token"}
+        )
+        request_id = sent.headers["x-amzn-RequestId"]
+        page = (await request_from(gw.url + "/_gatewaysim/ui/requests/" + request_id)).body.decode()
+        event = (await request_from(gw.url + f"/_gatewaysim/decisions?request_id={request_id}")).json()["events"][0]
+    integration = event["integration"]
+    assert (integration["type"], integration["status"]) == ("HTTP_PROXY", 200)
+    assert integration["target"] == f"GET {backend.url}/pets" and integration["latencyMs"] > 0
+    assert integration["requestHeaders"]["X-Trace"] == "t-42"
+    assert integration["requestHeaders"]["Authorization"] == "(redacted, 24 characters)"
+    assert "sent X-Trace" in page and "t-42" in page and "very-secret-token" not in page
+    assert "very-secret-token" not in decisions.read_text()
