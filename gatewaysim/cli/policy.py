@@ -7,6 +7,9 @@ The verbs mirror the AWS CLI commands of the seed article::
     gatewaysim policy delete --rest-api-id abcdef1234
     gatewaysim policy list
 
+With ``--shadow`` get, put and delete act on the API's shadow policy instead (decided for every
+request, never enforced: docs/replay.md).
+
 (On AWS the same is ``aws apigateway update-rest-api --patch-operations op=replace,path=/policy,...``
 followed by a deployment; the emulator applies a change at once.) ``--url`` names the gateway
 (default ``$GATEWAYSIM_URL`` or ``http://127.0.0.1:8080``); ``--token`` (or
@@ -53,6 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             sub.add_argument(
                 "--policy", required=True, metavar="DOC", help="file://policy.json, a path, or the JSON text itself"
             )
+        if verb != "list":
+            sub.add_argument("--shadow", action="store_true", help="the shadow policy (evaluated, never enforced)")
         sub.add_argument("--url", default=None, help="the gateway (default $GATEWAYSIM_URL or http://127.0.0.1:8080)")
         sub.add_argument("--token", default=None, help="admin token (default $GATEWAYSIM_ADMIN_TOKEN)")
 
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
         reply = asyncio.run(admin_call(url, "GET", "apis", token=token))
     else:
         data = read_policy_argument(args.policy, args.rest_api_id) if args.verb == "put" else None
-        path = f"apis/{args.rest_api_id}/policy"
+        path = f"apis/{args.rest_api_id}/{'shadow-policy' if args.shadow else 'policy'}"
         reply = asyncio.run(admin_call(url, _PATHS[args.verb], path, token=token, data=data))
     if reply.status >= 400:
         err.write("".join(f"gatewaysim policy: {line}\n" for line in reply.message().splitlines()))

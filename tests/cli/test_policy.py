@@ -53,6 +53,30 @@ async def test_put_then_get_then_delete(
     assert capsys.readouterr().err == "gatewaysim policy: api `abcdef1234` has no resource policy\n"
 
 
+async def test_shadow_put_get_delete_never_changes_an_answer(
+    backend: RecordingBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "shadow.json"
+    file.write_text(json.dumps(DENY_ALL))
+    api = ["--rest-api-id", "abcdef1234"]
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        put = await _main("policy", "put", *api, "--policy", f"file://{file}", "--shadow", "--url", gw.url)
+        stored = json.loads(capsys.readouterr().out)
+        answered = await request_from(gw.url + "/prod/x")
+        got = await _main("policy", "get", *api, "--shadow", "--url", gw.url)
+        shadow = json.loads(capsys.readouterr().out)
+        live = await _main("policy", "get", *api, "--url", gw.url)
+        live_document = json.loads(capsys.readouterr().out)
+        deleted = await _main("policy", "delete", *api, "--shadow", "--url", gw.url)
+        capsys.readouterr()  # the gateway's own log lines
+        missing = await _main("policy", "get", *api, "--shadow", "--url", gw.url)
+    assert (put, got, live, deleted, missing) == (0, 0, 0, 0, 1)
+    assert answered.status == 200 and gw.records[0]["shadowDecision"]["change"] == "newlyDenied"
+    assert stored == shadow == policy(statement("Deny", resource=f"{API}/*"))
+    assert live_document == policy(statement(resource=f"{API}/*"))
+    assert capsys.readouterr().err == "gatewaysim policy: api `abcdef1234` has no shadow policy\n"
+
+
 async def test_refused_put_prints_the_located_errors_and_changes_nothing(
     backend: RecordingBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
