@@ -68,10 +68,11 @@ def _authorizer_line(x: Exchange) -> str:
     authz = x.authz
     if authz is None or authz is NO_AUTHORIZER:
         return f"Authorizer: none ran (authorization type {auth_type})"
-    who = authz.principal or authz.principal_id or ANONYMOUS
+    who = f"principalId {authz.principal_id}, " if authz.principal_id else ""
     cached = ", cached" if authz.cached else ""
     rejected = f", refused: {authz.rejection.detail or authz.rejection.message}" if authz.rejection else ""
-    return f"Authorizer ({auth_type}): {authz.column.value} for {who}{cached}{rejected}"
+    caller = authz.principal or ANONYMOUS
+    return f"Authorizer ({auth_type}): {authz.column.value} ({who}caller {caller}{cached}){rejected}"
 
 
 def _integration_line(x: Exchange, answer: Collected) -> str:

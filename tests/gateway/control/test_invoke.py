@@ -86,3 +86,32 @@ def test_bad_test_invocations(kwargs: dict[str, Any], code: str, message: str) -
             client.test_invoke_method(**kwargs)
     assert caught.value.response["Error"]["Code"] == code
     assert caught.value.response["Error"]["Message"].startswith(message)
+
+
+def test_the_log_names_the_authorizer_and_the_table_row() -> None:
+    from tests.auth_support import HANDLER_FILE
+
+    config = {
+        "api": {
+            "id": API,
+            "backend": "demo",
+            "authorizers": {"tokens": {"type": "TOKEN", "handler": f"{HANDLER_FILE}:token_handler"}},
+            "routes": [{"resource": "/orders", "method": "GET", "authorizationType": "CUSTOM", "authorizer": "tokens"}],
+        }
+    }
+    with serving(config=config) as gw:
+        client = apigateway(gw.url)
+        orders = _resource(client, "/orders")
+        allowed = client.test_invoke_method(
+            restApiId=API, resourceId=orders, httpMethod="GET", headers={"Authorization": "allow"}
+        )
+        denied = client.test_invoke_method(
+            restApiId=API, resourceId=orders, httpMethod="GET", headers={"Authorization": "deny"}
+        )
+        missing = client.test_invoke_method(restApiId=API, resourceId=orders, httpMethod="GET")
+    assert allowed["status"] == 200
+    assert "Authorizer (CUSTOM): Allow (principalId user-allow, caller anonymous)" in allowed["log"]
+    assert "Verdict: A: Allow/neither -> Allow" in allowed["log"]
+    assert denied["status"] == 403
+    assert "Authorizer (CUSTOM): Deny (principalId user-deny, caller anonymous)" in denied["log"]
+    assert missing["status"] == 401 and "Method completed with status: 401" in missing["log"]

@@ -69,3 +69,18 @@ def test_an_unknown_api_id_is_not_found() -> None:
         "Code": "NotFoundException",
         "Message": "Invalid API identifier specified 123456789012:nosuchapi1",
     }
+
+
+def test_the_escaped_policy_get_rest_api_prints_goes_back_in_and_an_empty_value_detaches() -> None:
+    with serving(backend="demo", policy=POLICY_ALLOW_CORP) as gw:
+        client = apigateway(gw.url)
+        escaped = client.get_rest_api(restApiId="abcdef1234")["policy"]
+        again = client.update_rest_api(
+            restApiId="abcdef1234", patchOperations=[{"op": "replace", "path": "/policy", "value": escaped}]
+        )
+        detached = client.update_rest_api(
+            restApiId="abcdef1234", patchOperations=[{"op": "replace", "path": "/policy", "value": ""}]
+        )
+        admin = gw.request("/prod/x")  # no policy: open
+    assert again["policy"] == escaped and "policy" not in detached
+    assert admin.status == 200
