@@ -32,3 +32,13 @@ def test_the_readme_example_passes_as_printed(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\b2 passed\b", result.stdout), result.stdout
+
+
+def test_every_public_attribute_of_the_fixture_object_is_documented() -> None:
+    """The README's table names what a fixture call returns: every public property and method of LiveGateway."""
+    from gatewaysim.testing import LiveGateway
+
+    section = README.read_text(encoding="utf-8").split("## Testing with pytest", 1)[1].split("\n## ", 1)[0]
+    public = {name for name in vars(LiveGateway) if not name.startswith("_") and name not in ("start", "close")}
+    missing = sorted(name for name in public if f"`{name}" not in section)
+    assert public >= {"url", "records", "request"} and missing == [], missing
