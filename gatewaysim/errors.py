@@ -11,6 +11,7 @@
     ├── RequestTooLarge                the request body passed the payload limit (maps to a 413)
     ├── ClientBodyError                the client's body stalled (BodyTimeout, 408) or broke off (400)
     │   └── BodyTimeout(TimeoutError)
+    ├── StoreError(ConnectionError)    the shared store (Redis) cannot be reached (maps to a 500)
     └── UpstreamError(ConnectionError) the backend could not be reached or answered badly
         ├── UpstreamTimeout(TimeoutError)
         └── UpstreamUnavailable
@@ -41,6 +42,7 @@ __all__ = [
     "PolicyError",
     "Problem",
     "RequestTooLarge",
+    "StoreError",
     "TemplateError",
     "UpstreamError",
     "UpstreamTimeout",
@@ -148,6 +150,10 @@ class ClientBodyError(GatewaysimError):
 
 class BodyTimeout(ClientBodyError, TimeoutError):
     """The client sent no body bytes for longer than the body idle timeout."""
+
+
+class StoreError(GatewaysimError, ConnectionError):
+    """The shared store (``store:``, Redis) cannot be reached or refused a command."""
 
 
 class UpstreamError(GatewaysimError, ConnectionError):

@@ -27,6 +27,7 @@ LAYERS: Final[Mapping[str, int]] = {
     "suggest": 0,  # "did you mean": difflib over known names
     "examples": 0,  # the echo backend and example authorizer service: aiohttp only
     "safeload": 1,  # the one hardened YAML/JSON reader (its errors are the vocabulary's)
+    "store": 1,  # the shared store (Redis) every shared piece uses; it knows only the vocabulary
     "policy": 2,  # the IAM policy language, pure
     "context": 3,  # RequestContext: ids + a policy Request
     "lint": 3,

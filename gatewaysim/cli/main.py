@@ -30,6 +30,7 @@ from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
 from gatewaysim.gateway.loops import event_loop
 from gatewaysim.gateway.service import serve
+from gatewaysim.gateway.workers import WorkerRole, supervise
 from gatewaysim.suggest import did_you_mean
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main", "unknown_command"]
@@ -95,6 +96,9 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--no-reload-functions", dest="reload_functions", action="store_const", const=False, help=argparse.SUPPRESS)
     add("--loop", choices=("uvloop", "asyncio"), help="event loop (default uvloop where installed, else asyncio)")
+    add("--workers", type=int, metavar="N", help="processes sharing the port (default 1; more share state via --store)")
+    add("--store", metavar="URL", help="shared store for workers and gateways: redis://host:port/db or unix:///path")
+    add("--worker", help=argparse.SUPPRESS)  # I/N: set by the supervisor for each of its workers
 
 
 def _parameter_override(text: str) -> tuple[str, str]:
@@ -125,6 +129,8 @@ _SERVE_OVERRIDES: Final = (
     "log_file",
     "decisions_file",
     "loop",
+    "workers",
+    "store",
     "reload",
     "reload_interval",
     "reload_functions",
@@ -145,9 +151,14 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings(args.config, overrides)
     loop_factory, _ = event_loop(settings.loop, settings.source)
     _one_line_logging()
+    role = WorkerRole.parse(args.worker) if args.worker else None
     try:
+        if settings.workers > 1 and role is None:  # the supervisor: it serves nothing itself
+            asyncio.run(supervise(settings, getattr(args, "argv", ()), out))
+            return 0
         with asyncio.Runner(loop_factory=loop_factory) as runner:
-            runner.run(serve(settings, out, reload_settings=lambda: load_settings(args.config, overrides)))
+            reload = lambda: load_settings(args.config, overrides)  # noqa: E731 - as at startup
+            runner.run(serve(settings, out, reload_settings=reload, worker=role))
     except OSError as exc:  # the listening socket: address in use, permission, unknown host
         raise _ListenError(f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}") from exc
     return 0
@@ -253,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return ERROR_EXIT
+    args.argv = argv[argv.index(args.command) + 1 :]  # the command's own words (serve's workers repeat them)
     try:
         return COMMANDS[args.command].run(args, sys.stdout)
     except GatewaysimError as exc:

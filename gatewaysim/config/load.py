@@ -22,7 +22,7 @@ the path prefix ``/restapis/{api-id}/{stage}/_user_request_/``, see ``gatewaysim
     log: {format: json, file: null, decisions_file: null, decisions_ring: 1000}
     admin: {enabled: true, token: null, allow_remote: false}   # /_gatewaysim/ (live_settings.py)
     reload: {enabled: true, interval_s: 0.5}                    # hot reload (--no-reload)
-    loop: uvloop                                                # or asyncio (serving.py)
+    loop: uvloop                                                # or asyncio; workers, store (serving.py)
 
 Every problem is collected and reported at once, each located as ``config `file`: json.path:
 message``; unknown keys are errors. What AWS has but gatewaysim does not emulate is a warning
@@ -69,7 +69,7 @@ from gatewaysim.config.policies import (
     raise_problems,
     template_policy,
 )
-from gatewaysim.config.serving import SERVING_FIELDS
+from gatewaysim.config.serving import SERVING_FIELDS, StoreSettings
 from gatewaysim.config.stage_variables import StageVariables, stage_variables_section
 from gatewaysim.config.template import (
     DEFAULT_API_ID,
@@ -193,6 +193,8 @@ class Settings:
     findings: tuple[Finding, ...] = ()  # what names something undeclared, and other traps (config.door.references)
     limits: ListenerLimits = field(default_factory=ListenerLimits)  # what one client may cost (config.limits)
     loop: str | None = None  # uvloop | asyncio; None: uvloop where installed (config.serving)
+    workers: int = 1  # processes sharing the port (gateway.workers)
+    store: StoreSettings | None = None  # the shared store (Redis); None: in-process state
 
 
 # override name -> (config path in the single-API form, flag that sets it)
@@ -217,6 +219,8 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "reload_functions": ("reload.functions", "--reload-functions"),
     "decisions_file": ("log.decisions_file", "--decisions-file"),
     "loop": ("loop", "--loop"),
+    "workers": ("workers", "--workers"),
+    "store": ("store", "--store"),
 }
 
 _FORWARD_FIELDS: Final[f.Table] = {
@@ -272,7 +276,7 @@ _TOP_FIELDS: Final[f.Table] = {
     "account_throttling": throttle,
     "functions": lambda c, path, raw: raw,
     "limits": limits_section,
-    **SERVING_FIELDS,  # loop (config/serving.py)
+    **SERVING_FIELDS,  # loop, workers, store (config/serving.py)
 }
 
 

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any, Final
 from aiohttp import web
 
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings
-from gatewaysim.errors import PolicyError
+from gatewaysim.errors import PolicyError, StoreError
 from gatewaysim.gateway.access import bearer_token, is_loopback, refusal
 from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
 from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
+from gatewaysim.gateway.live import LiveSlots
 from gatewaysim.ids import RequestIds
 from gatewaysim.observe.dashboard import UI_PREFIX, Dashboard
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
@@ -98,6 +99,7 @@ class AdminApi:
         keys: Callable[[bool], list[dict[str, Any]]] | None = None,
         *,
         feed: RequestFeed | None = None,
+        live: LiveSlots | None = None,
         dashboard: Dashboard | None = None,
     ) -> None:
         self.settings = settings
@@ -105,6 +107,7 @@ class AdminApi:
         self.decisions = decisions
         self.keys = keys  # include_values -> the keys report
         self.feed = feed if feed is not None else RequestFeed()
+        self.live = live if live is not None else LiveSlots()  # replaces policies here, or in every process
         self.dashboard = dashboard
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
@@ -140,7 +143,10 @@ class AdminApi:
         handler = methods.get(request.method)
         if handler is None:
             return _error(405, f"`{request.method}` is not allowed here", allowed=sorted(methods))
-        return await handler(request, arg)
+        try:
+            return await handler(request, arg)
+        except StoreError as exc:  # a live change could not reach the other processes
+            return _error(503, str(exc))
 
     def _refusal(self, request: web.BaseRequest) -> web.Response | None:
         presented = bearer_token(request)
@@ -187,9 +193,7 @@ class AdminApi:
             attached = attach_policy(body, api_arn=runtime.settings.arn, source="admin API")
         except PolicyError as exc:  # the old policy stays attached
             return _error(400, "the policy is not valid; the old one stays", errors=exc.render().splitlines())
-        setattr(
-            runtime, slot.attribute, attached
-        )  # one assignment: in-flight requests keep the policy they started with
+        await self.live.attach(runtime, slot.attribute, attached)  # in-flight requests keep the one they started with
         logger.info("api `%s`: %s replaced through the admin API by %s", api_id, slot.name, request_peer(request))
         return _answer(attached.document)
 
@@ -197,7 +201,7 @@ class AdminApi:
         runtime = self._api(api_id)
         if isinstance(runtime, web.Response):
             return runtime
-        setattr(runtime, slot.attribute, None)
+        await self.live.attach(runtime, slot.attribute, None)
         logger.info("api `%s`: %s removed through the admin API by %s", api_id, slot.name, request_peer(request))
         return web.Response(status=204, headers=RequestIds.new().headers())
 

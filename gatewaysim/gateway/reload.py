@@ -137,9 +137,11 @@ class Reloader:
                 continue
             if _document(before) != _document(api):
                 runtime.attached = attached_from_settings(api)  # one assignment (see the module docstring)
+                runtime.settings = _with_policies(runtime.settings, api)  # what the config gives now (gateway.live)
                 logger.info("api `%s`: resource policy reloaded from %s", api.api_id, api.policy_source or "none")
             if _shadow_document(before) != _shadow_document(api):
                 runtime.shadow = shadow_from_settings(api)
+                runtime.settings = _with_policies(runtime.settings, api)
                 logger.info("api `%s`: shadow policy reloaded from %s", api.api_id, api.shadow_policy_source or "none")
             stale = changed_fields(before, api, _POLICY_KEYS)
             if stale:
@@ -152,6 +154,11 @@ class Reloader:
             logger.warning("a change to %s needs a restart", ", ".join(stale))
         self.settings = settings
         self.reloads += 1
+
+
+def _with_policies(current: ApiSettings, loaded: ApiSettings) -> ApiSettings:
+    """``current`` with the policy fields of ``loaded`` (the rest needs a restart)."""
+    return dataclasses.replace(current, **{name: getattr(loaded, name) for name in sorted(_POLICY_KEYS)})
 
 
 def _document(api: ApiSettings) -> tuple[str | None, Any]:

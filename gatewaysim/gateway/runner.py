@@ -97,11 +97,13 @@ class AppServer:
         *,
         shutdown_timeout: float = 10.0,
         extra_hosts: Sequence[str] = (),
+        reuse_port: bool = False,
     ) -> None:
         self.app = app
         self.host = host
         self.port = port
         self.extra_hosts = tuple(extra_hosts)
+        self.reuse_port = reuse_port or None  # SO_REUSEPORT: several processes share the port (serve --workers)
         self._runner: web.BaseRunner
         self._lifecycle = contextlib.AsyncExitStack()
         if isinstance(app, Service):
@@ -131,11 +133,11 @@ class AppServer:
             raise
         self._started = True
         try:
-            site = web.TCPSite(self._runner, self.host, self.port)
+            site = web.TCPSite(self._runner, self.host, self.port, reuse_port=self.reuse_port)
             await site.start()
             self.port = int(self._runner.addresses[0][1])
             for host in self.extra_hosts:  # the same port on further addresses
-                await web.TCPSite(self._runner, host, self.port).start()
+                await web.TCPSite(self._runner, host, self.port, reuse_port=self.reuse_port).start()
         except BaseException:
             await self.close()
             raise

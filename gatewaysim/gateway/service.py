@@ -37,6 +37,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -87,6 +88,8 @@ from gatewaysim.gateway.responses import gateway_response
 from gatewaysim.gateway.runner import AppServer, Service
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.gateway.shadow import shadow_difference
+from gatewaysim.gateway.shared import shared_state
+from gatewaysim.gateway.workers import WorkerRole
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set
@@ -179,14 +182,17 @@ class Gateway:
         access_log: AccessLog | None = None,
         reload_settings: SettingsLoader | None = None,
         clock: Clock = time.time,
+        worker: WorkerRole | None = None,
     ) -> None:
         self.settings = settings
+        self.worker = worker  # one of `serve --workers N` (None: the only process)
         self.clock = clock  # throttles and quotas read time here (tests move it)
         self.limits = InProcessLimits(clock)
         only = settings.apis[0].api_id if len(settings.apis) == 1 else None
         self.keyring = KeyRing(settings.api_keys, settings.usage_plans, only)
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
+        self.shared = shared_state(settings, self.apis)  # in-process, or one store for every process (store:)
         region = settings.apis[0].region if settings.apis else "us-east-1"  # the functions' AWS_REGION
         reload = settings.reload
         self.functions = FunctionHost(
@@ -204,13 +210,23 @@ class Gateway:
         self.dashboard = Dashboard(GatewayDashboard(self.apis, self.decisions, self.feed, self._keys_of))
         self.admin = (
             AdminApi(
-                settings.admin, self.apis, self.decisions, self.keys_report, feed=self.feed, dashboard=self.dashboard
+                settings.admin,
+                self.apis,
+                self.decisions,
+                self.keys_report,
+                feed=self.feed,
+                dashboard=self.dashboard,
+                live=self.shared.live,
             )
             if settings.admin.enabled
             else None
         )
         # the AWS control plane (`aws apigateway ...`), under the admin API's access rule
-        self.control = control.build(settings, self.apis, self.run_stages, self) if settings.admin.enabled else None
+        self.control = (
+            control.build(settings, self.apis, self.run_stages, self, self.shared.live)
+            if settings.admin.enabled
+            else None
+        )
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
@@ -237,7 +253,9 @@ class Gateway:
         if any(api.settings.backend is None for api in self.apis.values()):
             self.demo = AppServer(create_demo_app())
             await self.demo.start()
+        stack = contextlib.AsyncExitStack()
         try:
+            await stack.enter_async_context(self.shared.running())
             await self.functions.start()
             for api in self.apis.values():
                 api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
@@ -255,6 +273,7 @@ class Gateway:
             if self._own_log:
                 self.access_log.close()
             self.decisions.close()
+            await stack.aclose()
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """Run the stages; map any failure to a gateway response; write the access log."""
@@ -424,7 +443,9 @@ class Gateway:
         return Located(api, target, match, door)
 
     def _health(self) -> web.Response:
-        body = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}
+        if self.worker is not None:  # which of `serve --workers N` answered
+            body["worker"] = {"index": self.worker.index, "of": self.worker.count, "pid": os.getpid()}
         return web.json_response(body, headers=RequestIds.new().headers())
 
 
@@ -434,15 +455,25 @@ async def serve(
     stop: asyncio.Event | None = None,
     *,
     reload_settings: SettingsLoader | None = None,
+    worker: WorkerRole | None = None,
 ) -> None:
     """Serve until SIGINT/SIGTERM (or ``stop``); in-flight requests drain before exit.
+
+    ``worker``: this process is one of ``serve --workers N`` (``gatewaysim.gateway.workers``): it
+    binds the port with ``SO_REUSEPORT`` beside the others and says which worker it is.
 
     ``reload_settings`` loads the settings again as at startup; with it (and ``reload.enabled``)
     the gateway watches its config and policy files (``gatewaysim.gateway.reload``). Serving is this
     process's job, so its garbage collector is tuned for it once started (``gatewaysim.gateway.gc_settings``).
     """
-    gateway = Gateway(settings, reload_settings=reload_settings)
-    server = AppServer(gateway.service(), settings.host, settings.port, shutdown_timeout=settings.shutdown_timeout_s)
+    gateway = Gateway(settings, reload_settings=reload_settings, worker=worker)
+    server = AppServer(
+        gateway.service(),
+        settings.host,
+        settings.port,
+        shutdown_timeout=settings.shutdown_timeout_s,
+        reuse_port=worker is not None,
+    )
     await server.start()
     tune_for_serving()
     stop = stop or asyncio.Event()
@@ -457,7 +488,10 @@ async def serve(
     try:
         for sig in signals:
             loop.add_signal_handler(sig, on_signal, sig)
-        out.write(banner(gateway.settings, gateway.apis, server.url, [f"event loop: {running_loop_name()}"]) + "\n")
+        serving = [f"event loop: {running_loop_name()}"]
+        if worker is not None:
+            serving.append(f"worker: {worker.index} of {worker.count} (pid {os.getpid()})")
+        out.write(banner(gateway.settings, gateway.apis, server.url, serving) + "\n")
         out.flush()
         await stop.wait()
     finally:

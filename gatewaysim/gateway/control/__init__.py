@@ -25,6 +25,7 @@ from gatewaysim.config.load import Settings
 from gatewaysim.gateway.control import invoke, keys, resources, responses, restapis, stages
 from gatewaysim.gateway.control.plane import ControlPlane
 from gatewaysim.gateway.control.state import ControlState, Handler, Invoke, KeyHolder
+from gatewaysim.gateway.live import LiveSlots
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
@@ -42,7 +43,10 @@ OPERATIONS: Final[Mapping[str, Handler]] = {
 """Every operation gatewaysim answers, by the model's name; any other answers NotImplementedException."""
 
 
-def build(settings: Settings, apis: Mapping[str, ApiRuntime], invoke: Invoke, keys: KeyHolder) -> ControlPlane:
+def build(
+    settings: Settings, apis: Mapping[str, ApiRuntime], invoke: Invoke, keys: KeyHolder, live: LiveSlots | None = None
+) -> ControlPlane:
     """The control plane of a gateway serving ``apis``: ``invoke`` runs a request through its stages,
-    ``keys`` holds its live ``KeyRing``."""
-    return ControlPlane(settings.admin, ControlState(settings, apis, invoke, keys), OPERATIONS)
+    ``keys`` holds its live ``KeyRing``, ``live`` replaces policies (in every process of the gateway)."""
+    state = ControlState(settings, apis, invoke, keys, live if live is not None else LiveSlots())
+    return ControlPlane(settings.admin, state, OPERATIONS)

@@ -108,7 +108,7 @@ async def update_rest_api(state: ControlState, params: Params) -> Result:
             refuse_path(patch, _APPLIED)
         attached = _policy(runtime, patch)
     if attached is not runtime.attached:
-        runtime.attached = attached  # one assignment: in-flight requests keep the policy they started with
+        await state.live.attach(runtime, "attached", attached)  # in-flight requests keep the one they started with
         what = "replaced" if attached is not None else "removed"
         logger.info("api `%s`: resource policy %s through the control plane", runtime.settings.api_id, what)
     return rest_api(state, runtime)

@@ -19,6 +19,7 @@ from gatewaysim.config.door.keys import resource_id
 from gatewaysim.config.load import Settings
 from gatewaysim.gateway.control.wire import ServiceError
 from gatewaysim.gateway.door.keys import KeyRing
+from gatewaysim.gateway.live import LiveSlots
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.exchange import Exchange
@@ -89,6 +90,7 @@ class ControlState:
     apis: Mapping[str, ApiRuntime]
     invoke: Invoke
     keys: KeyHolder | None = None
+    live: LiveSlots = field(default_factory=LiveSlots)  # replaces a policy here, or in every process (gateway.live)
     started: datetime.datetime = field(default_factory=lambda: _whole_second(datetime.datetime.now(datetime.UTC)))
 
     @property

@@ -1,0 +1,53 @@
+"""What one gateway shares with its other processes and with the gateways beside it (``store:``).
+
+``shared_state(settings, apis)`` builds the pieces the request path and the admin API use: the
+live policies (``gateway.live``), and the store they run on. Without a ``store`` every piece is
+the in-process one and nothing here opens a connection (nor imports the Redis client).
+``SharedState.running()`` connects before the gateway listens and closes after it drained.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from gatewaysim.config.load import Settings
+from gatewaysim.gateway.live import LiveSlots, SharedLiveSlots
+from gatewaysim.store.redis import RedisStore
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.runtime import ApiRuntime
+
+__all__ = ["SharedState", "shared_state"]
+
+
+@dataclass(slots=True)
+class SharedState:
+    """The store (None: in-process) and the pieces built on it."""
+
+    store: RedisStore | None
+    live: LiveSlots
+    apis: Mapping[str, ApiRuntime]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Connect to the store and take what is shared already; close at the end."""
+        if self.store is None:
+            yield
+            return
+        await self.store.start()
+        try:
+            await self.live.start(self.apis)
+            yield
+        finally:
+            await self.store.close()
+
+
+def shared_state(settings: Settings, apis: Mapping[str, ApiRuntime]) -> SharedState:
+    """The in-process pieces, or the shared ones when ``settings.store`` names a store."""
+    if settings.store is None:
+        return SharedState(None, LiveSlots(), apis)
+    store = RedisStore(settings.store.url, settings.store.namespace, display_url=settings.store.display_url)
+    return SharedState(store, SharedLiveSlots(store, apis), apis)
