@@ -20,7 +20,6 @@ from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, account
 from gatewaysim.gateway.paths import ROUTABLE_METHODS, Target, parse_target
 from gatewaysim.gateway.refusal import authorization_stage, policy_reason
 from gatewaysim.gateway.runtime import ApiRuntime
-from gatewaysim.lint import ApiContext, MethodAuth, lint_policy
 from gatewaysim.observe.decisions import DecisionLog, DecisionQuery
 from gatewaysim.observe.feed import RequestFeed
 from gatewaysim.policy import Decision, Request
@@ -85,6 +84,8 @@ class GatewayDashboard:
 
     @staticmethod
     def _findings(runtime: ApiRuntime) -> list[Mapping[str, Any]]:
+        from gatewaysim.lint import ApiContext, MethodAuth, lint_policy  # only when the API page is opened
+
         settings, attached = runtime.settings, runtime.attached
         if attached is None:
             return []
