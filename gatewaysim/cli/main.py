@@ -62,6 +62,7 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         help="template parameters and stand-ins, like sam's (`Stage=dev AuthFn.Arn=arn:...`)",
     )
     add("--policy-from", choices=("config", "template"), help="which policy wins when both give one")
+    add("--url-style", choices=("stage", "bare"), help="`bare`: serve /{path} for the one stage, as `sam local` does")
     add("--backend", metavar="URL", help="backend base URL, or `demo` for the built-in echo backend")
     add("--host", help="address to listen on (default 127.0.0.1)")
     add("--port", type=int, help="port to listen on (default 8080; 0 picks a free one)")
@@ -117,6 +118,7 @@ _SERVE_OVERRIDES: Final = (
     "template",
     "template_api",
     "policy_from",
+    "url_style",
     "backend",
     "host",
     "port",

@@ -211,6 +211,7 @@ FLAGS: Final[Mapping[str, tuple[str, str]]] = {
     "template_api": ("api.template_api", "--api"),
     "parameters": ("api.parameters", "--parameter-overrides"),
     "policy_from": ("api.policy_from", "--policy-from"),
+    "url_style": ("api.url_style", "--url-style"),
     "account": ("api.account", "--account"),
     "region": ("api.region", "--region"),
     "stages": ("api.stages", "--stage"),

@@ -176,3 +176,25 @@ def test_integrations_that_cannot_run_here_are_warned_and_go_to_the_backend(tmp_
         f"{file}: paths./js.get.x-amazon-apigateway-integration: not emulated (function `js` has no local Python "
         "code here; give `functions.js` a `handler` or `url`); requests go to the `backend`",
     ]
+
+
+async def test_the_banner_lists_each_api_of_a_template_with_its_logical_id() -> None:
+    from gatewaysim.gateway.banner import banner
+    from gatewaysim.testing import GatewayServer
+
+    async with GatewayServer(config={"api": {"template": str(TWO), "backend": "http://127.0.0.1:9"}}) as gw:
+        text = banner(gw.settings, gw.gateway.apis, gw.url)
+    assert f"api publicapi (account 123456789012, us-east-1, `PublicApi` of {TWO})" in text
+    assert f"api internalap (account 123456789012, us-east-1, `InternalApi` of {TWO})" in text
+    port = gw.url.rsplit(":", 1)[1]
+    assert f"invoke url: http://publicapi.execute-api.localhost:{port}/v1/" in text
+    assert f"invoke url: {gw.url}/restapis/internalap/prod/_user_request_/" in text
+
+
+def test_bare_urls_from_the_command_line(tmp_path: Path) -> None:
+    from gatewaysim.config.load import load_settings
+
+    settings = load_settings(
+        None, {"template": str(SAM), "url_style": "bare", "authorizers": {"CognitoAuth": {"jwks": _jwks()}}}
+    )
+    assert (settings.apis[0].url_style, settings.apis[0].stages) == ("bare", ("prod",))
