@@ -150,8 +150,11 @@ SHADOW_POLICY: Final = {
 }
 
 
-def gateway_service(backend: str, log_file: str, max_body_bytes: int, shadow: bool = False) -> Service:
-    """The gateway with the seed policy and the JSON access log on (and a shadow policy)."""
+def gateway_service(
+    backend: str, log_file: str, max_body_bytes: int, shadow: bool = False, stream_uploads: bool = False
+) -> Service:
+    """The gateway with the seed policy and the JSON access log on (and a shadow policy); uploads are
+    read whole, as AWS does, unless ``stream_uploads``."""
     from gatewaysim.config.load import build_settings
     from gatewaysim.gateway.service import Gateway
 
@@ -179,7 +182,9 @@ async def serve(args: argparse.Namespace) -> None:
     """Run one role on 127.0.0.1:0, print the port, stop when stdin closes."""
     if args.serve in ("gateway", "gateway-shadow"):  # gatewaysim's runner: the service's lifecycle around it
         shadow = args.serve == "gateway-shadow"
-        server = AppServer(gateway_service(args.backend, args.log_file, args.max_body_bytes, shadow))
+        server = AppServer(
+            gateway_service(args.backend, args.log_file, args.max_body_bytes, shadow, args.stream_uploads)
+        )
         async with server:
             tune_for_serving()  # as `gatewaysim serve` does once listening
             print(server.port, flush=True)
@@ -435,6 +440,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--max-body-bytes", type=int, default=10 * 1024 * 1024, help=argparse.SUPPRESS)
+    p.add_argument("--stream-uploads", action="store_true", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 

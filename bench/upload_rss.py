@@ -74,7 +74,14 @@ async def run(args: argparse.Namespace) -> int:
         backend = await spawn("backend", "--response-bytes", "16")
         children.append(backend)
         proxy = await spawn(
-            args.target, "--backend", backend.url, "--max-body-bytes", str(2 * size), "--log-file", "/dev/null"
+            args.target,
+            "--backend",
+            backend.url,
+            "--max-body-bytes",
+            str(2 * size),
+            "--log-file",
+            "/dev/null",
+            "--stream-uploads",  # the gateway reads bodies whole unless forward.stream_uploads (AWS does)
         )
         children.append(proxy)
         pid = proxy.proc.pid

@@ -2,7 +2,7 @@
 
 A method ARN is ``arn:{partition}:execute-api:{region}:{account}:{api-id}/{stage}/{VERB}/{path}``
 with an arbitrary path. A pattern *could start with* a prefix when some cut of the pattern, turned
-into a regex by ``matching.pattern_regex`` exactly as the engine does, matches the whole prefix:
+into a matcher by ``matching.glob_matcher`` exactly as the engine does, matches the whole prefix:
 then the rest of the pattern can always be completed by some path. ``diagnose`` tries growing
 prefixes (service, region, account, API id, stage, verb); the first one no cut matches names the
 segment that is wrong.
@@ -10,7 +10,6 @@ segment that is wrong.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,21 +49,20 @@ def _strict(chunks: Chunks) -> bool:
 
 
 def could_match(chunks: Chunks, arn: str) -> bool:
-    """True when the pattern matches ``arn`` (the engine's regex)."""
-    regex = matching.compile_regex(matching.pattern_regex(chunks, arn=True, strict=_strict(chunks)))
-    return regex.match(arn) is not None
+    """True when the pattern matches ``arn`` (the engine's matcher)."""
+    return matching.glob_matcher(chunks, arn=True, strict=_strict(chunks))(arn)
 
 
 @lru_cache(maxsize=256)
-def _cut_regexes(chunks: Chunks) -> tuple[tuple[int, re.Pattern[str]], ...]:
-    """For every prefix of the pattern (character by character): its literal length and the engine's regex."""
+def _cut_matchers(chunks: Chunks) -> tuple[tuple[int, matching.Matcher], ...]:
+    """For every prefix of the pattern (character by character): its literal length and the engine's matcher."""
     strict = _strict(chunks)
-    out: list[tuple[int, re.Pattern[str]]] = []
+    out: list[tuple[int, matching.Matcher]] = []
     literal = 0
     for index, (text, wild) in enumerate(chunks):
         for end in range(len(text) + 1):
             cut = (*chunks[:index], (text[:end], wild))
-            out.append((literal, matching.compile_regex(matching.pattern_regex(cut, arn=True, strict=strict))))
+            out.append((literal, matching.glob_matcher(cut, arn=True, strict=strict)))
             if end < len(text):
                 literal += 0 if wild and text[end] == "*" else 1
     return tuple(out)
@@ -72,10 +70,10 @@ def _cut_regexes(chunks: Chunks) -> tuple[tuple[int, re.Pattern[str]], ...]:
 
 def could_start(chunks: Chunks, prefix: str) -> bool:
     """True when some string starting with ``prefix`` matches the pattern."""
-    for literal, regex in _cut_regexes(chunks):
+    for literal, matcher in _cut_matchers(chunks):
         if literal > len(prefix):
             return False
-        if regex.match(prefix):
+        if matcher(prefix):
             return True
     return False
 

@@ -68,7 +68,7 @@ def _values(inp: LintInput, keys: frozenset[str], family: str | None = None) -> 
 
 
 def _prefix_check(inp: LintInput, key: str, prefix: str, what: str, other_key: str, other: str) -> Iterator[Hit]:
-    for path, value in _values(inp, frozenset({key})):
+    for path, value in _values(inp, frozenset({key}), "String"):  # `Null: {key: "true"}` holds no id
         if value.startswith(("*", "?", "${", prefix)):
             continue
         message = f"`{value}` is not {what}: they start with `{prefix}`, so the condition never matches a real one"

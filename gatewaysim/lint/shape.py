@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Final
 
 from gatewaysim.lint.findings import Hit
 from gatewaysim.lint.model import LintInput, method_list
+from gatewaysim.policy.operators import OPERATORS
 
 __all__ = [
     "MAX_CONDITIONS",
     "MAX_POLICY_CHARS",
+    "MAX_WILDCARDS",
+    "many_wildcards",
     "nothing_allowed",
     "old_version_variables",
     "too_large",
@@ -20,6 +24,8 @@ __all__ = [
 
 MAX_POLICY_CHARS: Final = 8192  # AWS: "Max resource-policy length" (spec 1.3)
 MAX_CONDITIONS: Final = 4  # the seed: "more than three or four conditions" is hard to maintain
+MAX_WILDCARDS: Final = 4  # issue 17: `execute-api:/*/*/v1/*/users/*/keys/*/rotate` has 5, `/*/*/a/*/b/*/c/*/admin` 6
+_LIKE_FAMILIES: Final = frozenset({"String", "Arn"})
 
 
 def too_large(inp: LintInput) -> Iterator[Hit]:
@@ -77,3 +83,39 @@ def too_many_conditions(inp: LintInput) -> Iterator[Hit]:
             )
             fix = "simplify the access model or split it into several statements"
             yield Hit(f"{statement.path}.Condition", message, fix)
+
+
+def _wildcards(pattern: str, arn: bool) -> int:
+    """``*`` and runs of ``?``; in an ARN only the resource part counts (``arn:aws:execute-api:*:*:*`` is 0)."""
+    if arn and pattern.count(":") >= 5:
+        pattern = pattern.split(":", 5)[5]
+    return pattern.count("*") + len(re.findall(r"\?+", pattern))
+
+
+def _patterns(inp: LintInput) -> Iterator[tuple[str, str, bool]]:
+    """(path, pattern, is ARN) for every Action, Resource and wildcard-capable condition value."""
+    for item in inp.resource_items:
+        yield item.path, item.pattern, True
+    for statement in inp.statements:
+        actions = statement.action or statement.not_action or ()
+        element = "Action" if statement.action is not None else "NotAction"
+        for index, action in enumerate(actions):
+            yield inp.item_path(statement, element, index, len(actions)), action, False
+        for spec in statement.condition:
+            operator = OPERATORS[spec.base]
+            if operator.family in _LIKE_FAMILIES and operator.variant in ("like", "arn"):
+                for index, value in enumerate(spec.values):
+                    yield inp.value_path(statement, spec, index), value, operator.family == "Arn"
+
+
+def many_wildcards(inp: LintInput) -> Iterator[Hit]:
+    """A pattern with more than ``MAX_WILDCARDS`` wildcards: hard to read, and every one widens it."""
+    for path, pattern, arn in _patterns(inp):
+        count = _wildcards(pattern, arn)
+        if count > MAX_WILDCARDS:
+            message = (
+                f"`{pattern}` has {count} wildcards: each `*` matches any run of characters (`/` included), "
+                "so it is hard to see everything it covers"
+            )
+            fix = "name the path segments you mean, or split the pattern into a few simpler ones"
+            yield Hit(path, message, fix)

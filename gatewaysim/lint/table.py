@@ -73,4 +73,5 @@ CHECKS: Final[tuple[Check, ...]] = (
     Check("GS502", WARNING, shape.old_version_variables, "`${...}` in a policy without Version 2012-10-17"),
     Check("GS503", WARNING, shape.nothing_allowed, "no Allow statement: methods without an authorizer are denied"),
     Check("GS504", WARNING, shape.too_many_conditions, "statement with more than four conditions"),
+    Check("GS505", WARNING, shape.many_wildcards, "pattern with more than four wildcards (`/*/*/v1/*/users/*/keys/*`)"),
 )

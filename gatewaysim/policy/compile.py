@@ -21,11 +21,22 @@ from gatewaysim.policy.index import ResourceIndex
 from gatewaysim.policy.principals import Caller, PrincipalSpec
 from gatewaysim.policy.variables import Template, Variable, Wild, parse_template
 
-__all__ = ["MEMO_SIZE", "CompiledPolicy", "CompiledStatement", "ElementMiss", "compile_policy", "evaluate_compiled"]
+__all__ = [
+    "MEMO_KEY_CHARS",
+    "MEMO_SIZE",
+    "CompiledPolicy",
+    "CompiledStatement",
+    "ElementMiss",
+    "compile_policy",
+    "evaluate_compiled",
+]
 
 Context = Mapping[str, tuple[str, ...]]
 MEMO_SIZE: Final = 4096
 """Decisions a compiled policy remembers; when full, it forgets them all and starts again."""
+MEMO_KEY_CHARS: Final = 1024
+"""A request whose remembered values (principal, resource, the keys the policy reads) are longer is
+decided afresh and not remembered (SECURITY: 8 KB User-Agents cannot fill the memo: 4 MiB at most)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +80,7 @@ class ResourceMatcher:
             if resolved is None:
                 continue
             chunks = [(part.text, isinstance(part, Wild)) for part in resolved]
-            if matching.compile_regex(matching.pattern_regex(chunks, arn=True)).match(resource):
+            if matching.glob_matcher(chunks, arn=True)(resource):
                 return True
         return False
 
@@ -149,10 +160,13 @@ class CompiledPolicy:
         if keys is None:
             return evaluate_compiled(self, request)
         context = request.context
-        memo_key = (request.principal, request.action, request.resource, *[context.get(k) for k in keys])
+        values = [context.get(k) for k in keys]
+        memo_key = (request.principal, request.action, request.resource, *values)
         try:
             decision = self._memo.get(memo_key)
         except TypeError:  # a hand-built Request with list values: evaluate, but do not remember
+            return evaluate_compiled(self, request)
+        if decision is None and _chars(request, values) > MEMO_KEY_CHARS:
             return evaluate_compiled(self, request)
         if decision is None:
             decision = evaluate_compiled(self, request)
@@ -160,6 +174,10 @@ class CompiledPolicy:
                 self._memo.clear()
             self._memo[memo_key] = decision
         return decision
+
+
+def _chars(request: Request, values: list[tuple[str, ...] | None]) -> int:
+    return len(request.principal) + len(request.resource) + sum(len(v) for vs in values if vs for v in vs)
 
 
 def context_keys(policy: Policy, statements: tuple[CompiledStatement, ...]) -> tuple[str, ...] | None:

@@ -71,14 +71,12 @@ def _chunks(parts: Sequence[object]) -> tuple[matching.Chunk, ...]:
     return tuple((p.text, isinstance(p, Wild)) for p in parts if isinstance(p, Wild | Literal))
 
 
-@lru_cache(maxsize=4096)
 def _text_test(
     chunks: tuple[matching.Chunk, ...], *, like: bool, ignore_case: bool, arn: bool
 ) -> Callable[[str], bool]:
     wild = (like or arn) and any(w and matching.has_wildcard(t) for t, w in chunks)
-    if wild:
-        regex = matching.compile_regex(matching.pattern_regex(chunks, arn=arn, strict=arn), ignore_case)
-        return lambda value: regex.match(value) is not None
+    if wild:  # linear time, compiled matchers shared in a cache bounded in bytes (matching.py)
+        return matching.glob_matcher(chunks, arn=arn, strict=arn, ignore_case=ignore_case)
     text = "".join(t for t, _ in chunks)
     if ignore_case:
         folded = text.casefold()

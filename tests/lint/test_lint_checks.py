@@ -162,6 +162,8 @@ CASES = [
     fires("GS302", doc(stmt(Condition=cond("StringEquals", "aws:SourceVpc", "12345678"))), api=PRIVATE),
     fires("GS302", doc(stmt(Condition=cond("StringNotEquals", "aws:SourceVpc", "vpce-12345678"))), api=PRIVATE),
     silent("GS302", doc(stmt(Condition=cond("StringEquals", "aws:SourceVpc", "vpc-12345678"))), api=PRIVATE),
+    silent("GS302", doc(deny(Condition=cond("Null", "aws:SourceVpc", "true"))), api=PRIVATE, note="issue 17"),
+    silent("GS301", doc(deny(Condition=cond("Null", "aws:SourceVpce", "false"))), api=PRIVATE),
     fires("GS303", doc(stmt(Condition=cond("IpAddress", "aws:SourceIp", "198.51.100.7/24")))),
     fires("GS303", doc(stmt(Condition=cond("NotIpAddress", "aws:SourceIp", ["203.0.113.0/24", "2001:db8::1/32"])))),
     silent("GS303", doc(stmt(Condition=cond("IpAddress", "aws:SourceIp", ["198.51.100.0/24", "198.51.100.7"])))),
@@ -257,6 +259,12 @@ CASES = [
     silent("GS503", doc(stmt())),
     fires("GS504", doc(stmt(Condition=FIVE))),
     silent("GS504", doc(stmt(Condition={k: v for k, v in FIVE.items() if k != "Bool"}))),
+    # issue 17's patterns: five and six wildcards
+    fires("GS505", doc(stmt(), deny(Resource=f"{ARN}/*/*/v1/*/users/*/keys/*/rotate", Condition=None))),
+    fires("GS505", doc(stmt(Condition=cond("StringLike", "aws:UserAgent", "*a*a*b*c*d")))),
+    fires("GS505", doc(stmt(), deny(Resource=f"{ARN}/*/*/a/*/b/*/c/*/admin", Condition=None))),
+    silent("GS505", doc(stmt(Resource="arn:aws:execute-api:*:*:*/*/*/*"), deny(Resource=f"{ARN}/*/*/a/*/b"))),
+    silent("GS505", doc(stmt(Condition=cond("StringEquals", "aws:UserAgent", "*a*a*b*c*d*e")))),
 ]
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gatewaysim.policy import Decision, Request, compile_policy
-from gatewaysim.policy.compile import MEMO_SIZE
+from gatewaysim.policy.compile import MEMO_KEY_CHARS, MEMO_SIZE
 from gatewaysim.policy.evaluate import evaluate_compiled
 
 SEED = Path(__file__).resolve().parents[2] / "config" / "examples" / "corporate-network.json"
@@ -146,6 +146,27 @@ def test_the_memo_is_bounded() -> None:
     for n in range(MEMO_SIZE + 10):
         policy.evaluate(Request.from_mapping({"resource": f"{API}/prod/GET/{n}"}))
     assert len(policy._memo) <= MEMO_SIZE
+
+
+def test_long_requests_are_decided_but_not_remembered() -> None:
+    document = {
+        "Version": "2012-10-17",
+        "Statement": {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": f"{API}/*",
+            "Condition": {"StringLike": {"aws:UserAgent": "*bot*"}},
+        },
+    }
+    policy = compile_policy(document)
+    for n in range(20):
+        agent = f"{n}" + "x" * (MEMO_KEY_CHARS + 10) + "bot"
+        request = Request.from_mapping({"resource": f"{API}/prod/GET/x", "context": {"aws:UserAgent": agent}})
+        assert policy.evaluate(request).outcome.value == "ExplicitDeny"
+    assert len(policy._memo) == 0
+    policy.evaluate(Request.from_mapping({"resource": f"{API}/prod/GET/x", "context": {"aws:UserAgent": "curl"}}))
+    assert len(policy._memo) == 1
 
 
 BASES = [
