@@ -25,6 +25,7 @@ from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
 from gatewaysim.gateway.decision_events import EVENT_VERSION
 from gatewaysim.gateway.identity import request_peer
 from gatewaysim.gateway.live import LiveSlots
+from gatewaysim.gateway.recent import Recent
 from gatewaysim.ids import RequestIds
 from gatewaysim.observe.dashboard import UI_PREFIX, Dashboard
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
@@ -96,10 +97,11 @@ class AdminApi:
         settings: AdminSettings,
         apis: Mapping[str, ApiRuntime],
         decisions: DecisionLog,
-        keys: Callable[[bool], list[dict[str, Any]]] | None = None,
+        keys: Callable[[bool], Awaitable[list[dict[str, Any]]]] | None = None,
         *,
         feed: RequestFeed | None = None,
         live: LiveSlots | None = None,
+        recent: Recent | None = None,
         dashboard: Dashboard | None = None,
     ) -> None:
         self.settings = settings
@@ -108,6 +110,7 @@ class AdminApi:
         self.keys = keys  # include_values -> the keys report
         self.feed = feed if feed is not None else RequestFeed()
         self.live = live if live is not None else LiveSlots()  # replaces policies here, or in every process
+        self.recent = recent if recent is not None else Recent(self.feed, decisions)  # every process's
         self.dashboard = dashboard
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
@@ -209,7 +212,7 @@ class AdminApi:
         flag = request.rel_url.query.get("includeValues", "false")
         if flag not in ("true", "false"):
             return _error(400, f"`includeValues` must be true or false, got `{flag[:50]}`")
-        return _answer({"items": self.keys(flag == "true") if self.keys is not None else []})
+        return _answer({"items": await self.keys(flag == "true") if self.keys is not None else []})
 
     async def _list_requests(self, request: web.BaseRequest, _: str) -> web.Response:
         params = request.rel_url.query
@@ -218,9 +221,9 @@ class AdminApi:
             return _error(400, f"`limit` must be a number from 1 to {DEFAULT_DECISIONS_RING}, got `{limit[:50]}`")
         request_id = params.get("request_id")
         if request_id is not None:
-            found = self.feed.find(request_id)
+            found = await self.recent.request(request_id)
             return _answer({"requests": [found] if found is not None else []})
-        return _answer({"requests": self.feed.recent(int(limit))})
+        return _answer({"requests": await self.recent.requests(int(limit))})
 
     async def _follow_requests(self, request: web.BaseRequest, _: str) -> web.StreamResponse:
         return await stream(request, self.feed, RequestIds.new().headers())
@@ -229,7 +232,7 @@ class AdminApi:
         query = _decision_query(request.rel_url.query, self.decisions.size)
         if isinstance(query, str):
             return _error(400, query)
-        return _answer({"version": EVENT_VERSION, "events": self.decisions.query(query)})
+        return _answer({"version": EVENT_VERSION, "events": await self.recent.events(query)})
 
 
 def _token_cookie(request: web.BaseRequest) -> web.Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final
 
 from gatewaysim.arn import method_arn
@@ -18,44 +18,50 @@ from gatewaysim.authorizers.base import AuthorizerColumn, AuthType
 from gatewaysim.config.routes import Route
 from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, account_of, combine, pre_authorizer_check
 from gatewaysim.gateway.paths import ROUTABLE_METHODS, Target, parse_target
+from gatewaysim.gateway.recent import Recent
 from gatewaysim.gateway.refusal import authorization_stage, policy_reason
 from gatewaysim.gateway.runtime import ApiRuntime
-from gatewaysim.observe.decisions import DecisionLog, DecisionQuery
+from gatewaysim.observe.decisions import DecisionQuery
 from gatewaysim.observe.feed import RequestFeed
 from gatewaysim.policy import Decision, Request
 
 __all__ = ["GatewayDashboard"]
 
 _MAX_CONTEXT_LINES: Final = 50
-KeysFor = Callable[[str], list[dict[str, Any]]]
+KeysFor = Callable[[str], Awaitable[list[dict[str, Any]]]]
 
 
 class GatewayDashboard:
     """Implements ``DashboardSource`` over a running gateway's APIs, decision log and request feed."""
 
-    def __init__(
-        self, apis: Mapping[str, ApiRuntime], decisions: DecisionLog, feed: RequestFeed, keys: KeysFor | None = None
-    ) -> None:
+    def __init__(self, apis: Mapping[str, ApiRuntime], recent: Recent, keys: KeysFor | None = None) -> None:
         self._apis = apis
-        self._decisions = decisions
-        self._feed = feed
+        self._recent = recent  # this process's rings, or every process's (gateway.recent)
         self._keys = keys
 
     @property
     def feed(self) -> RequestFeed:
-        """Every request's access record."""
-        return self._feed
+        """Every request's access record, live."""
+        return self._recent.feed
 
-    def event(self, request_id: str) -> Mapping[str, Any] | None:
+    async def recent(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        """The newest ``limit`` access records, newest first."""
+        return await self._recent.requests(limit)
+
+    async def record(self, request_id: str) -> Mapping[str, Any] | None:
+        """The access record of ``request_id``, while a ring holds it."""
+        return await self._recent.request(request_id)
+
+    async def event(self, request_id: str) -> Mapping[str, Any] | None:
         """The decision event of ``request_id``, while the ring holds it."""
-        found = self._decisions.query(DecisionQuery(limit=1, request_id=request_id))
+        found = await self._recent.events(DecisionQuery(limit=1, request_id=request_id))
         return found[0] if found else None
 
-    def apis(self) -> Sequence[Mapping[str, Any]]:
+    async def apis(self) -> Sequence[Mapping[str, Any]]:
         """Each API, described for the API page."""
-        return [self._describe(runtime) for runtime in self._apis.values()]
+        return [await self._describe(runtime) for runtime in self._apis.values()]
 
-    def _describe(self, runtime: ApiRuntime) -> Mapping[str, Any]:
+    async def _describe(self, runtime: ApiRuntime) -> Mapping[str, Any]:
         settings, attached = runtime.settings, runtime.attached
         routes = settings.auth.routes or ((settings.auth.default or Route("/{proxy+}")),)
         return {
@@ -67,7 +73,7 @@ class GatewayDashboard:
             "policy": attached.document if attached is not None else None,
             "policySource": attached.source if attached is not None else None,
             "findings": self._findings(runtime),
-            "keys": self._keys(settings.api_id) if self._keys is not None else [],
+            "keys": await self._keys(settings.api_id) if self._keys is not None else [],
         }
 
     @staticmethod

@@ -72,7 +72,7 @@ from gatewaysim.gateway.dashboard_source import GatewayDashboard
 from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.door.keys import KeyRing
-from gatewaysim.gateway.door.limits import Clock, InProcessLimits
+from gatewaysim.gateway.door.limits import Clock
 from gatewaysim.gateway.door.plan import MethodDoor, method_door
 from gatewaysim.gateway.door.report import keys_report
 from gatewaysim.gateway.door.steps import header_key, usage_step, validation_step
@@ -82,6 +82,7 @@ from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
 from gatewaysim.gateway.loops import running_loop_name
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
+from gatewaysim.gateway.recent import Recent
 from gatewaysim.gateway.refusal import explain_refusal
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
@@ -187,12 +188,12 @@ class Gateway:
         self.settings = settings
         self.worker = worker  # one of `serve --workers N` (None: the only process)
         self.clock = clock  # throttles and quotas read time here (tests move it)
-        self.limits = InProcessLimits(clock)
         only = settings.apis[0].api_id if len(settings.apis) == 1 else None
         self.keyring = KeyRing(settings.api_keys, settings.usage_plans, only)
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
-        self.shared = shared_state(settings, self.apis)  # in-process, or one store for every process (store:)
+        self.shared = shared_state(settings, self.apis, clock)  # in-process, or one store for every process (store:)
+        self.limits = self.shared.limits  # throttle buckets and quotas
         region = settings.apis[0].region if settings.apis else "us-east-1"  # the functions' AWS_REGION
         reload = settings.reload
         self.functions = FunctionHost(
@@ -207,7 +208,8 @@ class Gateway:
         self.demo: AppServer | None = None
         self.feed = RequestFeed(settings.log.decisions_ring)  # every request's record, for tail and the dashboard
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
-        self.dashboard = Dashboard(GatewayDashboard(self.apis, self.decisions, self.feed, self._keys_of))
+        self.recent = Recent(self.feed, self.decisions, self.shared.store)  # what the admin API reads, whole
+        self.dashboard = Dashboard(GatewayDashboard(self.apis, self.recent, self._keys_of))
         self.admin = (
             AdminApi(
                 settings.admin,
@@ -217,6 +219,7 @@ class Gateway:
                 feed=self.feed,
                 dashboard=self.dashboard,
                 live=self.shared.live,
+                recent=self.recent,
             )
             if settings.admin.enabled
             else None
@@ -256,6 +259,7 @@ class Gateway:
         stack = contextlib.AsyncExitStack()
         try:
             await stack.enter_async_context(self.shared.running())
+            await stack.enter_async_context(self.recent.running())
             await self.functions.start()
             for api in self.apis.values():
                 api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
@@ -300,6 +304,8 @@ class Gateway:
         record = exchange.record(response, configured)
         self.access_log.emit(record)
         self.feed.publish(record)
+        if self.recent.publishing:  # someone follows the feed of every process (store:)
+            self.recent.published(record)
         self.decisions.record(decision_entry(exchange, response.status, configured))
         return response
 
@@ -328,7 +334,7 @@ class Gateway:
             if not verdict.allowed:
                 return x.refuse(verdict)
             if door is not None:  # usage plan (key, throttle, quota): spec 13.2
-                refused = usage_step(door, request, x, self.keyring, self.limits, self.clock())
+                refused = await usage_step(door, request, x, self.keyring, self.limits, self.clock())
                 if refused is not None:
                     return refused
             validation = door.validation if door is not None else None
@@ -409,14 +415,14 @@ class Gateway:
         )
         return verdict, body
 
-    def _keys_of(self, api_id: str) -> list[dict[str, Any]]:
+    async def _keys_of(self, api_id: str) -> list[dict[str, Any]]:
         """The keys report of one API, values masked (the dashboard's API page)."""
-        return keys_report(self.keyring, self.limits, self.clock(), include_values=False, only_api=api_id)
+        return await keys_report(self.keyring, self.limits, self.clock(), include_values=False, only_api=api_id)
 
-    def keys_report(self, include_values: bool = False) -> list[dict[str, Any]]:
+    async def keys_report(self, include_values: bool = False) -> list[dict[str, Any]]:
         """Each API key, its plans and the quota it has left now (``GET /_gatewaysim/keys``)."""
         only = self.settings.apis[0].api_id if len(self.settings.apis) == 1 else None
-        return keys_report(self.keyring, self.limits, self.clock(), include_values=include_values, only_api=only)
+        return await keys_report(self.keyring, self.limits, self.clock(), include_values=include_values, only_api=only)
 
     @staticmethod
     def _authorized(api: ApiRuntime, method: RouteMatch) -> bool:

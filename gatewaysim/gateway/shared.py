@@ -1,7 +1,8 @@
 """What one gateway shares with its other processes and with the gateways beside it (``store:``).
 
-``shared_state(settings, apis)`` builds the pieces the request path and the admin API use: the
-live policies (``gateway.live``), and the store they run on. Without a ``store`` every piece is
+``shared_state(settings, apis, clock)`` builds the pieces the request path and the admin API use:
+the throttle buckets and quotas (``gateway.door.limits``, ``gateway.door.shared_limits``), the live
+policies (``gateway.live``), and the store they run on. Without a ``store`` every piece is
 the in-process one and nothing here opens a connection (nor imports the Redis client).
 ``SharedState.running()`` connects before the gateway listens and closes after it drained.
 """
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gatewaysim.config.load import Settings
+from gatewaysim.gateway.door.limits import Clock, InProcessLimits, LimitStore
+from gatewaysim.gateway.door.shared_limits import RedisLimits
 from gatewaysim.gateway.live import LiveSlots, SharedLiveSlots
 from gatewaysim.store.redis import RedisStore
 
@@ -29,7 +32,9 @@ class SharedState:
 
     store: RedisStore | None
     live: LiveSlots
+    limits: LimitStore
     apis: Mapping[str, ApiRuntime]
+    clock: Clock
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
@@ -39,15 +44,17 @@ class SharedState:
             return
         await self.store.start()
         try:
+            if isinstance(self.limits, RedisLimits):
+                await self.limits.start(self.clock())
             await self.live.start(self.apis)
             yield
         finally:
             await self.store.close()
 
 
-def shared_state(settings: Settings, apis: Mapping[str, ApiRuntime]) -> SharedState:
+def shared_state(settings: Settings, apis: Mapping[str, ApiRuntime], clock: Clock) -> SharedState:
     """The in-process pieces, or the shared ones when ``settings.store`` names a store."""
     if settings.store is None:
-        return SharedState(None, LiveSlots(), apis)
+        return SharedState(None, LiveSlots(), InProcessLimits(clock), apis, clock)
     store = RedisStore(settings.store.url, settings.store.namespace, display_url=settings.store.display_url)
-    return SharedState(store, SharedLiveSlots(store, apis), apis)
+    return SharedState(store, SharedLiveSlots(store, apis), RedisLimits(store), apis, clock)

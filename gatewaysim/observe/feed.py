@@ -37,10 +37,16 @@ class RequestFeed:
         self._followers: set[asyncio.Queue[Mapping[str, Any]]] = set()
         self.dropped = 0
         self.closed = False
+        self.shared = False  # followers get records from every process (gateway.observed), not here
 
     def publish(self, record: Mapping[str, Any]) -> None:
         """Keep ``record`` and hand it to every follower (one that is full misses it)."""
         self._ring.append(record)
+        if not self.shared:
+            self.deliver(record)
+
+    def deliver(self, record: Mapping[str, Any]) -> None:
+        """Hand ``record`` to every follower (one that is full misses it)."""
         for queue in self._followers:
             try:
                 queue.put_nowait(record)

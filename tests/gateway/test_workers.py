@@ -7,9 +7,12 @@ starts a private redis-server (Debian's, which `.ci/run` installs).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -148,3 +151,65 @@ def test_a_worker_gets_the_users_arguments_without_workers(argv: list[str], expe
 def test_a_bad_worker_role_is_an_error(text: str) -> None:
     with pytest.raises(WorkersError, match="`--worker` must be I/N"):
         WorkerRole.parse(text)
+
+
+def test_decisions_requests_and_the_dashboard_see_every_worker(gateway: tuple[ServeProcess, Path]) -> None:
+    served, _ = gateway
+    with worker_connections(served.url, 2) as connections:
+        ids = {
+            pid: send(conn, "GET", "/prod/seen", {"X-Forwarded-For": HOME})[1]["x-amzn-RequestId"]
+            for pid, conn in connections.items()
+        }
+        for conn in connections.values():  # whichever worker is asked answers for both
+            events = json_of(send(conn, "GET", "/_gatewaysim/decisions?limit=all"))["events"]
+            assert set(ids.values()) <= {event["requestId"] for event in events}
+            times = [event["eventTime"] for event in events]
+            assert times == sorted(times, reverse=True)  # newest first across workers
+            records = json_of(send(conn, "GET", "/_gatewaysim/requests?limit=50"))["requests"]
+            assert set(ids.values()) <= {record["requestId"] for record in records}
+            for request_id in ids.values():
+                found = json_of(send(conn, "GET", f"/_gatewaysim/requests?request_id={request_id}"))
+                assert [record["requestId"] for record in found["requests"]] == [request_id]
+                page = send(conn, "GET", f"/_gatewaysim/ui/requests/{request_id}")
+                assert page[0] == 200 and request_id.encode() in page[2]
+            table = send(conn, "GET", "/_gatewaysim/ui")[2]
+            assert all(request_id.encode() in table for request_id in ids.values())
+
+
+def test_the_live_stream_follows_every_worker(gateway: tuple[ServeProcess, Path]) -> None:
+    served, _ = gateway
+    with worker_connections(served.url, 2) as connections:
+        other_pid, other = next(iter(connections.items()))
+        stream = _stream_elsewhere(served.port, other_pid)  # follows on the worker that does not serve
+        with stream:
+            received = bytearray()
+
+            def arrives() -> bool | None:  # the other worker learns within a second that someone follows
+                request_id = send(other, "GET", "/prod/streamed", {"X-Forwarded-For": HOME})[1]["x-amzn-RequestId"]
+                deadline = time.monotonic() + 1.5
+                while time.monotonic() < deadline:
+                    with contextlib.suppress(TimeoutError):
+                        received.extend(stream.recv(65536))
+                    if request_id.encode() in received:
+                        return True
+                return None
+
+            assert eventually(arrives, timeout=20)
+
+
+def _stream_elsewhere(port: int, not_pid: int) -> socket.socket:
+    """A connection to a worker other than ``not_pid``, following the event stream."""
+    for _ in range(200):
+        stream = socket.create_connection(("127.0.0.1", port), timeout=10)
+        stream.sendall(b"GET /_gatewaysim/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        health = stream.recv(65536)
+        if f'"pid": {not_pid}'.encode() in health:
+            stream.close()
+            continue
+        stream.sendall(b"GET /_gatewaysim/requests/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        received = bytearray()
+        while b": following" not in received:
+            received.extend(stream.recv(65536))
+        stream.settimeout(0.2)
+        return stream
+    raise AssertionError("no connection reached the other worker")

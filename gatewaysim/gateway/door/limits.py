@@ -73,13 +73,16 @@ def period_start(period: str, now: float) -> float:
 
 
 class LimitStore(Protocol):
-    """Where bucket levels and quota counts live; each call is atomic."""
+    """Where bucket levels and quota counts live; each call is atomic.
 
-    def admit(self, buckets: Sequence[Bucket], quota: QuotaCounter | None, now: float) -> Admission:
+    In-process (``InProcessLimits``) or in the shared store (``gateway.door.shared_limits``).
+    """
+
+    async def admit(self, buckets: Sequence[Bucket], quota: QuotaCounter | None, now: float) -> Admission:
         """Take one token from each of ``buckets`` and count one request on ``quota``, or change nothing."""
         ...
 
-    def remaining(self, quota: QuotaCounter, now: float) -> int:
+    async def remaining(self, quota: QuotaCounter, now: float) -> int:
         """How many requests ``quota`` still allows in the period holding ``now``."""
         ...
 
@@ -105,7 +108,7 @@ class InProcessLimits:
         counted_start, used = self._counts.get(quota.key, (start, 0))
         return used if counted_start == start else 0
 
-    def admit(self, buckets: Sequence[Bucket], quota: QuotaCounter | None, now: float) -> Admission:
+    async def admit(self, buckets: Sequence[Bucket], quota: QuotaCounter | None, now: float) -> Admission:
         """All or nothing: every bucket holds a token and the quota has room, or nothing changes."""
         levels = [self._tokens(bucket, now) for bucket in buckets]
         if any(level < 1.0 for level in levels):
@@ -120,7 +123,7 @@ class InProcessLimits:
             self._buckets[bucket.key] = (level - 1.0, now)
         return Admission.ADMITTED
 
-    def remaining(self, quota: QuotaCounter, now: float) -> int:
+    async def remaining(self, quota: QuotaCounter, now: float) -> int:
         """The quota left in the period holding ``now``."""
         start = period_start(quota.period, now)
         return max(0, self._limit(quota, start) - self._used(quota, start))

@@ -15,7 +15,7 @@ from gatewaysim.gateway.door.limits import LimitStore, QuotaCounter
 __all__ = ["keys_report"]
 
 
-def _plan(plan: UsagePlan, key: ApiKey, limits: LimitStore, now: float, only_api: str | None) -> dict[str, Any]:
+async def _plan(plan: UsagePlan, key: ApiKey, limits: LimitStore, now: float, only_api: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": plan.plan_id,
         "name": plan.name,
@@ -30,12 +30,12 @@ def _plan(plan: UsagePlan, key: ApiKey, limits: LimitStore, now: float, only_api
             "limit": quota.limit,
             "period": quota.period,
             "offset": quota.offset,
-            "remaining": limits.remaining(counter, now),
+            "remaining": await limits.remaining(counter, now),
         }
     return item
 
 
-def keys_report(
+async def keys_report(
     ring: KeyRing, limits: LimitStore, now: float, *, include_values: bool = False, only_api: str | None = None
 ) -> list[dict[str, Any]]:
     """Every declared key: id, name, value (masked unless ``include_values``), enabled, plans with quota left."""
@@ -46,7 +46,7 @@ def keys_report(
             "value": key.value if include_values else key.masked,
             "enabled": key.enabled,
             "generated": key.generated,
-            "usagePlans": [_plan(plan, key, limits, now, only_api) for plan in ring.plans_of(key)],
+            "usagePlans": [await _plan(plan, key, limits, now, only_api) for plan in ring.plans_of(key)],
         }
         for key in ring.keys
     ]

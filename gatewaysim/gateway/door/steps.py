@@ -28,7 +28,7 @@ def header_key(door: MethodDoor | None, request: web.BaseRequest) -> str | None:
     return request.headers.get(API_KEY_HEADER)
 
 
-def usage_step(
+async def usage_step(
     door: MethodDoor, request: web.BaseRequest, x: Exchange, ring: KeyRing, limits: LimitStore, now: float
 ) -> web.Response | None:
     """API key, throttle buckets, quota; on success the context carries the key checked."""
@@ -37,7 +37,7 @@ def usage_step(
         value = x.authz.usage_identifier_key if x.authz is not None else None
     else:
         value = header_key(door, request)
-    result = check_usage(door, ring, limits, now, value)
+    result = await check_usage(door, ring, limits, now, value)
     if isinstance(result, UsageRefusal):
         x.refused_by = result.stage
         return x.fail(result.response_type, result.reason)

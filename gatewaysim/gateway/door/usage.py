@@ -84,7 +84,7 @@ def _key(door: MethodDoor, ring: KeyRing, value: str | None) -> tuple[ApiKey, Pl
     return key, served
 
 
-def check_usage(
+async def check_usage(
     door: MethodDoor, ring: KeyRing, limits: LimitStore, now: float, key_value: str | None
 ) -> UsageResult | UsageRefusal:
     """Run the step for one request; ``key_value`` is the header's or the authorizer's key."""
@@ -99,7 +99,7 @@ def check_usage(
         buckets = (*plan_buckets(served, key, door), *buckets)
         quota = quota_of(served, key)
     if buckets or quota is not None:
-        admission = limits.admit(buckets, quota, now)
+        admission = await limits.admit(buckets, quota, now)
         if admission is not Admission.ADMITTED:
             response_type, stage = _TYPES[admission]
             return UsageRefusal(response_type, stage, f"{stage} limit exceeded for {door.api_id}/{door.stage}")

@@ -48,29 +48,29 @@ class Dashboard:
         if path.startswith("/static/"):
             return self._static(path.removeprefix("/static/"))
         if path == "":
-            return _page(pages.requests_page(self.source.feed.recent(pages.ROW_LIMIT)))
+            return _page(pages.requests_page(list(await self.source.recent(pages.ROW_LIMIT))))
         if path.startswith("/requests/"):
-            return self._request(unquote(path.removeprefix("/requests/")))
+            return await self._request(unquote(path.removeprefix("/requests/")))
         if path == "/apis":
-            return _page(pages.apis_page(self.source.apis()))
+            return _page(pages.apis_page(await self.source.apis()))
         if path == "/simulate":
-            return self._simulate(request)
+            return await self._simulate(request)
         return _page(pages.not_found_page(f"no dashboard page `{path[:200]}`"), 404)
 
-    def _request(self, request_id: str) -> web.Response:
+    async def _request(self, request_id: str) -> web.Response:
         request_id = request_id[:200]
-        record, event = self.source.feed.find(request_id), self.source.event(request_id)
+        record, event = await self.source.record(request_id), await self.source.event(request_id)
         if record is None and event is None:
             return _page(pages.not_found_page(f"no request `{request_id}` among the recent ones"), 404)
         return _page(pages.request_page(build_story(record, event)))
 
-    def _simulate(self, request: web.BaseRequest) -> web.Response:
+    async def _simulate(self, request: web.BaseRequest) -> web.Response:
         query = request.rel_url.query
         form = {name: query.get(name, "")[:_MAX_FIELD] for name in _FORM_FIELDS}
         result = self.source.simulate(form) if form["run"] else None
         if result is not None and result.get("event") is not None:
             result = {**result, "story": build_story(result.get("record"), result["event"])}
-        return _page(pages.simulate_page(self.source.apis(), form, result))
+        return _page(pages.simulate_page(await self.source.apis(), form, result))
 
     @staticmethod
     def _static(name: str) -> web.Response:

@@ -24,14 +24,22 @@ class DashboardSource(Protocol):
 
     @property
     def feed(self) -> RequestFeed:
-        """Every request's access record."""
+        """Every request's access record, live (the stream follows it)."""
         ...
 
-    def event(self, request_id: str) -> Mapping[str, Any] | None:
+    async def recent(self, limit: int) -> Sequence[Mapping[str, Any]]:
+        """The newest ``limit`` access records, newest first (of every process of the gateway)."""
+        ...
+
+    async def record(self, request_id: str) -> Mapping[str, Any] | None:
+        """The access record of ``request_id``, while a ring holds it."""
+        ...
+
+    async def event(self, request_id: str) -> Mapping[str, Any] | None:
         """The decision event of ``request_id``, while the ring holds it."""
         ...
 
-    def apis(self) -> Sequence[Mapping[str, Any]]:
+    async def apis(self) -> Sequence[Mapping[str, Any]]:
         """Each API, described (class docstring)."""
         ...
 
