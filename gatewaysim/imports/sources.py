@@ -153,7 +153,8 @@ def _template(
 
 def _terraform(data: Mapping[str, Any], options: ImportOptions, source: str | None, kind: str) -> LoadedSource:
     from gatewaysim.imports.terraform import extract_terraform, extract_terraform_show
-    from gatewaysim.imports.terraform_model import API, build_tf_apis, show_resources, tf_json_resources
+    from gatewaysim.imports.terraform_model import API, build_tf_apis
+    from gatewaysim.imports.terraform_resources import show_resources, tf_json_resources
 
     def resources(api_id: str | None, problems: list[Problem], notices: list[Problem]) -> Any:
         if kind == "terraform-show":

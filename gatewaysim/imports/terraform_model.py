@@ -1,7 +1,7 @@
 """Terraform -> one ``ApiModel`` per ``aws_api_gateway_rest_api``: ``terraform show -json`` (state or
 plan) and ``.tf.json`` configuration.
 
-Resources are gathered into ``TfResource`` values (address, arguments, JSON path), then linked the
+Resources are gathered into ``TfResource`` values (``terraform_resources``), then linked the
 way Terraform links them: by the ids a state holds (``rest_api_id = "k7x9q2w4e1"``), by the
 references a plan's ``configuration`` records (ids are unknown before apply), or by the
 ``${aws_api_gateway_rest_api.orders.id}`` interpolations of a ``.tf.json`` file. Per API: its
@@ -15,19 +15,17 @@ references a plan's ``configuration`` records (ids are unknown before apply), or
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Final
 
 from gatewaysim.errors import Problem
 from gatewaysim.imports.api_model import ApiModel, AuthorizerModel, RouteModel, StageModel
 from gatewaysim.imports.coverage import TERRAFORM, TERRAFORM_RESOURCES, NotEmulated, property_notices
-from gatewaysim.imports.model import ImportedPolicy, ImportOptions, finish_document
-from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts, sort_unresolved
-from gatewaysim.imports.terraform import tf_interpolator
+from gatewaysim.imports.model import ImportedPolicy, finish_document
+from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts
+from gatewaysim.imports.terraform_resources import TfResource, as_list, mapping
 
-__all__ = ["API", "TfResource", "build_tf_apis", "show_resources", "tf_json_resources"]
+__all__ = ["API", "build_tf_apis"]
 
 API: Final = "aws_api_gateway_rest_api"
 _API: Final = API
@@ -54,120 +52,6 @@ _NAMED_BY_ID: Final = frozenset(
         "aws_api_gateway_request_validator",
     }
 )
-_REFERENCE: Final = re.compile(
-    r"\$\{\s*((?:module\.[\w-]+\.)*aws_api_gateway_\w+\.[\w-]+)\.(?:id|root_resource_id)\s*\}"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class TfResource:
-    """One managed resource: its address, its argument values, where they are, and what they reference."""
-
-    address: str
-    type: str
-    name: str
-    values: Mapping[str, Any]
-    at: str
-    references: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # argument -> addresses
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value] if value is not None else []
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-# ---------------------------------------------------------------- terraform show -json
-
-
-def _configuration(module: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(address, expressions) of every resource in a plan's ``configuration``, child modules included."""
-    for resource in _as_list(module.get("resources")):
-        address = str(_mapping(resource).get("address"))
-        yield prefix + address, _mapping(_mapping(resource).get("expressions"))
-    for name, call in _mapping(module.get("module_calls")).items():
-        yield from _configuration(_mapping(_mapping(call).get("module")), f"{prefix}module.{name}.")
-
-
-def _references(expressions: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]]:
-    out = {}
-    for argument, expression in expressions.items():
-        refs = [str(r) for r in _as_list(_mapping(expression).get("references"))]
-        found = [prefix + r for r in refs if r.startswith("aws_api_gateway_") and r.count(".") == 1]
-        if found:
-            out[str(argument)] = tuple(found)
-    return out
-
-
-def _modules(module: Mapping[str, Any], path: str) -> Iterator[tuple[Mapping[str, Any], str]]:
-    yield module, path
-    for index, child in enumerate(_as_list(module.get("child_modules"))):
-        yield from _modules(_mapping(child), f"{path}.child_modules[{index}]")
-
-
-def show_resources(data: Mapping[str, Any]) -> list[TfResource]:
-    """The API Gateway resources of ``terraform show -json`` output (state ``values`` or plan ``planned_values``)."""
-    key = "values" if "values" in data else "planned_values"
-    root = _mapping(_mapping(data.get(key)).get("root_module"))
-    config = dict(_configuration(_mapping(_mapping(data.get("configuration")).get("root_module")), ""))
-    out = []
-    for module, at in _modules(root, f"{key}.root_module"):
-        for index, resource in enumerate(_as_list(module.get("resources"))):
-            resource = _mapping(resource)
-            kind, address = str(resource.get("type")), str(resource.get("address"))
-            if resource.get("mode", "managed") != "managed" or not kind.startswith("aws_api_gateway_"):
-                continue
-            module_prefix = address[: address.rfind(kind)] if kind in address else ""
-            expressions = config.get(re.sub(r"\[[^]]*\]", "", address), {})
-            refs = _references(expressions, module_prefix)
-            values = _mapping(resource.get("values"))
-            out.append(
-                TfResource(address, kind, str(resource.get("name")), values, f"{at}.resources[{index}].values", refs)
-            )
-    return out
-
-
-# ---------------------------------------------------------------- .tf.json
-
-
-def _blocks(value: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in _as_list(value):
-        out.update(_mapping(item))
-    return out
-
-
-def tf_json_resources(
-    data: Mapping[str, Any], options: ImportOptions, problems: list[Problem], notices: list[Problem]
-) -> list[TfResource]:
-    """The API Gateway resources of a ``.tf.json`` configuration, interpolations resolved where known
-    (in a ``body``, what gatewaysim does not use may stay unresolved: a notice)."""
-    out = []
-    resources = _blocks(data.get("resource"))
-    for kind, named in resources.items():
-        if not str(kind).startswith("aws_api_gateway_"):
-            continue
-        for name, body in _blocks(named).items():
-            at = f"resource.{kind}.{name}"
-            raw = _blocks(body)
-            whole = {str(arg): _REFERENCE.fullmatch(v.strip()) for arg, v in raw.items() if isinstance(v, str)}
-            refs = {arg: (match.group(1),) for arg, match in whole.items() if match is not None}
-            values = {}
-            for arg, value in raw.items():
-                if arg in refs:
-                    continue  # a link, not a value: resolved by address
-                found: list[Problem] = []
-                values[str(arg)] = tf_interpolator(data, options, found).value(value, f"{at}.{arg}")
-                if arg == "body":
-                    sort_unresolved(found, f"{at}.body", problems, notices)
-                else:
-                    problems.extend(found)
-            out.append(TfResource(f"{kind}.{name}", str(kind), str(name), values, at, refs))
-    return out
-
-
 # ---------------------------------------------------------------- linking and building
 
 
@@ -248,7 +132,7 @@ def _stages(api: TfResource, links: _Links, resources: list[TfResource]) -> list
         StageModel(
             str(r.values.get("stage_name")),
             f"{r.at}.stage_name",
-            _mapping(r.values.get("variables")),
+            mapping(r.values.get("variables")),
             f"{r.at}.variables",
         )
         for r in resources
@@ -264,7 +148,7 @@ def _stages(api: TfResource, links: _Links, resources: list[TfResource]) -> list
             and links.names(r, "rest_api_id", api)
         ):
             stages.append(
-                StageModel(str(stage), f"{r.at}.stage_name", _mapping(r.values.get("variables")), f"{r.at}.variables")
+                StageModel(str(stage), f"{r.at}.stage_name", mapping(r.values.get("variables")), f"{r.at}.variables")
             )
     return stages
 
@@ -314,9 +198,9 @@ def _method_door(method: TfResource, links: _Links) -> dict[str, Any]:
     values = method.values
     item: dict[str, Any] = {"apiKeyRequired": True} if values.get("api_key_required") is True else {}
     if values.get("request_parameters"):
-        item["requestParameters"] = {str(k): v is True for k, v in _mapping(values["request_parameters"]).items()}
+        item["requestParameters"] = {str(k): v is True for k, v in mapping(values["request_parameters"]).items()}
     if values.get("request_models"):
-        item["requestModels"] = dict(_mapping(values["request_models"]))
+        item["requestModels"] = dict(mapping(values["request_models"]))
     validator = links.target(method, "request_validator_id")
     if validator is not None:
         item["requestValidator"] = str(validator.values.get("name") or validator.name)
@@ -365,7 +249,7 @@ def _authorizers(api: TfResource, links: _Links, resources: list[TfResource]) ->
         definition: dict[str, Any] = {"type": kind}
         source = values.get("identity_source")
         if kind == "COGNITO_USER_POOLS":
-            pools = [str(a).rsplit("/", 1)[-1] for a in _as_list(values.get("provider_arns"))]
+            pools = [str(a).rsplit("/", 1)[-1] for a in as_list(values.get("provider_arns"))]
             definition["user_pools"] = [{"user_pool_id": pool} for pool in pools]
             if isinstance(source, str) and source.startswith("method.request.header."):
                 definition["header"] = source.removeprefix("method.request.header.")
@@ -406,7 +290,7 @@ def build_tf_apis(
             routes=(*parts.routes, *_routes(api, links, resources, problems)),
             authorizers={**parts.authorizers, **_authorizers(api, links, resources)},
             policy=_policy(api, links, resources, parts, kind, problems),
-            binary_media_types=tuple(str(t) for t in _as_list(api.values.get("binary_media_types"))),
+            binary_media_types=tuple(str(t) for t in as_list(api.values.get("binary_media_types"))),
             notices=tuple(notices),
             door=_api_door(api, links, resources, parts.door),
         )
