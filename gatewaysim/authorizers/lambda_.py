@@ -43,7 +43,7 @@ from gatewaysim.authorizers.base import (
     unauthorized,
 )
 from gatewaysim.authorizers.lambda_answer import parse_answer
-from gatewaysim.authorizers.lambda_cache import AuthorizerAnswer, AuthorizerCache, Clock
+from gatewaysim.authorizers.lambda_cache import AnswerCache, AuthorizerAnswer, AuthorizerCache, Clock
 from gatewaysim.authorizers.lambda_config import (
     DEFAULT_IDENTITY_SOURCE,
     DEFAULT_TTL,
@@ -107,7 +107,7 @@ class LambdaAuthorizer:
     def __init__(self, config: LambdaAuthorizerConfig, invoker: Invoker, *, clock: Clock = time.monotonic) -> None:
         self.config = config
         self.invoker = invoker
-        self.cache = AuthorizerCache(config.ttl_seconds, config.cache_size, clock)
+        self.cache: AnswerCache = AuthorizerCache(config.ttl_seconds, config.cache_size, clock)  # or shared
 
     @classmethod
     def from_config(
@@ -144,15 +144,16 @@ class LambdaAuthorizer:
         identity = self._identity(request)
         if isinstance(identity, Rejection):
             return AuthorizerResult.rejected(identity)
-        key = (request.stage, identity)
-        answer = self.cache.get(key) if self.caching else None
+        key = (request.stage, *identity)
+        answer = await self.cache.fetch(key, request.method_arn) if self.caching else None
         cached = answer is not None
         if answer is None:
             fresh = await self._call(request, identity)
             if isinstance(fresh, Rejection):
                 return AuthorizerResult.rejected(fresh)
-            answer = fresh
-            self.cache.put(key, answer)
+            answer, raw = fresh
+            if self.caching:
+                await self.cache.keep(key, answer, raw)
         return self._result(answer, request, cached)
 
     def _identity(self, request: AuthorizerRequest) -> tuple[str | None, ...] | Rejection:
@@ -167,14 +168,16 @@ class LambdaAuthorizer:
             return unauthorized(f"authorizer `{self.config.name}`: token does not match identityValidationExpression")
         return values
 
-    async def _call(self, request: AuthorizerRequest, identity: tuple[str | None, ...]) -> AuthorizerAnswer | Rejection:
+    async def _call(
+        self, request: AuthorizerRequest, identity: tuple[str | None, ...]
+    ) -> tuple[AuthorizerAnswer, Any] | Rejection:
         if self.config.type is LambdaType.TOKEN:
             event = token_event(request, identity[0] or "")
         else:
             event = request_event(request)
         try:
             raw = await self.invoker(event)
-            return parse_answer(raw, name=self.config.name, method_arn=request.method_arn)
+            return parse_answer(raw, name=self.config.name, method_arn=request.method_arn), raw
         except FunctionUnauthorized as exc:
             logger.info("%s", exc)
             return unauthorized(str(exc))

@@ -2,6 +2,8 @@
 
 What is cached is the well-formed answer (principalId, the *compiled* policy, context), never a
 decision: the policy is re-evaluated against each request's method ARN (spec 7.6).
+``AnswerCache`` is what the authorizer asks: this in-process cache, or the one every process of
+a gateway shares (``authorizers.shared_cache``, in the store).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from gatewaysim.authorizers.base import ContextValue
 from gatewaysim.policy import CompiledPolicy
 
-__all__ = ["AuthorizerAnswer", "AuthorizerCache", "Clock"]
+__all__ = ["AnswerCache", "AuthorizerAnswer", "AuthorizerCache", "Clock"]
 
 Clock = Callable[[], float]
 
@@ -27,6 +30,18 @@ class AuthorizerAnswer:
     policy: CompiledPolicy
     context: Mapping[str, ContextValue]
     usage_identifier_key: str | None = None
+
+
+class AnswerCache(Protocol):
+    """Where a Lambda authorizer keeps its answers for ``authorizerResultTtlInSeconds``."""
+
+    async def fetch(self, key: tuple[str | None, ...], method_arn: str) -> AuthorizerAnswer | None:
+        """The live answer for ``key`` (``method_arn``: the request's, for a stored answer to compile)."""
+        ...
+
+    async def keep(self, key: tuple[str | None, ...], answer: AuthorizerAnswer, raw: Mapping[str, Any]) -> None:
+        """Keep ``answer`` (``raw``: what the function returned) for the TTL."""
+        ...
 
 
 class AuthorizerCache:
@@ -61,6 +76,14 @@ class AuthorizerCache:
         self._entries.move_to_end(key)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def fetch(self, key: tuple[str | None, ...], method_arn: str) -> AuthorizerAnswer | None:
+        """``get`` as ``AnswerCache`` asks it."""
+        return self.get(key)
+
+    async def keep(self, key: tuple[str | None, ...], answer: AuthorizerAnswer, raw: Mapping[str, Any]) -> None:
+        """``put`` as ``AnswerCache`` asks it."""
+        self.put(key, answer)
 
     def clear(self) -> None:
         """Forget everything (AWS: flush the stage's authorizer cache)."""

@@ -202,7 +202,7 @@ class Gateway:
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
         drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
         self.integration = IntegrationStage(drop, self.functions)
-        self.authorizer_host = AuthorizerHost()  # builds each API's authorizers in lifecycle()
+        self.authorizer_host = AuthorizerHost(self.shared.store)  # builds each API's authorizers in lifecycle()
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
@@ -264,7 +264,7 @@ class Gateway:
             for api in self.apis.values():
                 api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
                 await api.forwarder.start()
-                api.authorizers = await self.authorizer_host.build(api.settings.auth)
+                api.authorizers = await self.authorizer_host.build(api.settings.auth, api.settings.api_id)
             async with self.reloader.running() if self.reloader is not None else contextlib.nullcontext():
                 yield
         finally:

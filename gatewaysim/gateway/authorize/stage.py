@@ -40,6 +40,8 @@ from gatewaysim.authorizers.base import (
     SupportsClose,
     configuration_error,
 )
+from gatewaysim.authorizers.lambda_ import LambdaAuthorizer
+from gatewaysim.authorizers.shared_cache import SharedAnswerCache, scope_of
 from gatewaysim.config.auth import AuthSettings
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
@@ -47,6 +49,7 @@ from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
 from gatewaysim.ids import resource_id
 from gatewaysim.policy import CompiledPolicy, Decision, Request
 from gatewaysim.policy.principals import principal_context_keys
+from gatewaysim.store.redis import RedisStore
 
 __all__ = [
     "AUTHORIZER_HEADERS",
@@ -171,17 +174,24 @@ def backend_headers(headers: CIMultiDict[str], auth_type: AuthType, result: Auth
 class AuthorizerHost:
     """Builds the authorizers of each API while the app runs; HTTP-endpoint ones share one session."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: RedisStore | None = None) -> None:
         self.session: aiohttp.ClientSession | None = None
+        self.store = store  # Lambda authorizers cache their answers there, for every process (None: each its own)
         self._built: list[Authorizer] = []
 
-    async def build(self, auth: AuthSettings) -> dict[str, Authorizer]:
+    async def build(self, auth: AuthSettings, api_id: str = "") -> dict[str, Authorizer]:
         """Build ``auth``'s authorizers (from a running loop); raises ``ConfigError``."""
         if not auth.authorizers:
             return {}
         if self.session is None:
             self.session = aiohttp.ClientSession(trust_env=False)
         built = auth.build(self.session)
+        if self.store is not None:
+            for name, authorizer in built.items():
+                if isinstance(authorizer, LambdaAuthorizer) and authorizer.caching:
+                    scope = scope_of(api_id, name, repr(authorizer.config))
+                    ttl = authorizer.config.ttl_seconds
+                    authorizer.cache = SharedAnswerCache(self.store, scope, name, ttl)
         self._built.extend(built.values())
         return built
 
