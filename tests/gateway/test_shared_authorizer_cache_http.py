@@ -46,7 +46,9 @@ def _config(backend: str, store: str, ttl: int = 300) -> dict[str, Any]:
     }
 
 
-async def test_one_gateway_authorizes_and_the_other_hits_the_cache(backend: RecordingBackend, redis: PrivateRedis) -> None:
+async def test_one_gateway_authorizes_and_the_other_hits_the_cache(
+    backend: RecordingBackend, redis: PrivateRedis
+) -> None:
     config = _config(backend.url, redis.url, ttl=120)
     async with GatewayServer(config=config) as first, GatewayServer(config=config) as second:
         allowed = await request_from(first.url + "/prod/pets/1", headers={"Authorization": "allow"})
