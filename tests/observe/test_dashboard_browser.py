@@ -8,8 +8,10 @@ text, never run as HTML. A screenshot of each page goes to the test's tmp dir (a
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,6 +153,40 @@ def test_the_table_filters_by_decision_status_and_path(gateway: ThreadedGateway,
         if r.is_displayed()
     ]
     assert visible == ["/prod/filtered-a"]
+
+
+def _shadow(gateway: ThreadedGateway, method: str, document: object = None) -> int:
+    url = gateway.url + "/_gatewaysim/apis/abcdef1234/shadow-policy"
+    data = json.dumps(document).encode() if document is not None else None
+    with urllib.request.urlopen(urllib.request.Request(url, data=data, method=method), timeout=10) as reply:
+        return int(reply.status)
+
+
+def test_the_table_filters_on_what_the_shadow_policy_would_decide_differently(
+    gateway: ThreadedGateway, browser: WebDriver, shots: Path
+) -> None:
+    narrower = {"IpAddress": {"aws:SourceIp": "127.0.113.0/25"}}  # the office's lower half only
+    assert _shadow(gateway, "PUT", {**POLICY, "Statement": [{**POLICY["Statement"][0], "Condition": narrower}]}) == 200
+    try:
+        browser.get(gateway.url + "/_gatewaysim/ui")
+        WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "live").text == "live")
+        same = gateway.request("/prod/shadow-same", source="127.0.113.12")
+        differs = gateway.request("/prod/shadow-differs", source="127.0.113.200")
+    finally:
+        assert _shadow(gateway, "DELETE") == 204
+    assert (same.status, differs.status) == (200, 200)  # never enforced
+    WebDriverWait(browser, 2).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, f'#requests tr[data-id="{differs.headers["x-amzn-RequestId"]}"]')
+    )
+    browser.find_element(By.NAME, "path").send_keys("shadow-")
+    browser.find_element(By.CSS_SELECTOR, 'select[name="shadow"] option[value="differs"]').click()
+    shown = [r for r in browser.find_elements(By.CSS_SELECTOR, "#requests tbody tr") if r.is_displayed()]
+    assert [r.get_attribute("data-path") for r in shown] == ["/prod/shadow-differs"]
+    assert shown[0].get_attribute("data-shadow") == "newlyDenied"
+    why = shown[0].find_elements(By.TAG_NAME, "td")[7].text
+    assert why == "shadow policy: newlyDenied: Statement[0] (Office) no longer applies: IpAddress aws:SourceIp"
+    _shot(browser, shots, "3-shadow-differs")
+    browser.find_element(By.CSS_SELECTOR, 'select[name="shadow"] option[value=""]').click()
 
 
 def test_what_a_client_sent_is_text_never_markup(gateway: ThreadedGateway, browser: WebDriver, shots: Path) -> None:

@@ -87,3 +87,18 @@ async def test_the_request_page_shows_the_integration_and_the_headers_sent_never
     assert integration["requestHeaders"]["Authorization"] == "(redacted, 24 characters)"
     assert "sent X-Trace" in page and "t-42" in page and "very-secret-token" not in page
     assert "very-secret-token" not in decisions.read_text()
+
+
+async def test_the_table_marks_the_rows_the_shadow_policy_would_decide_differently(backend: RecordingBackend) -> None:
+    deny_pets = {**OPEN, "Statement": [*OPEN["Statement"], {**OPEN["Statement"][0], "Effect": "Deny", "Sid": "NoPets",
+                                                              "Resource": "execute-api:/*/*/pets"}]}  # fmt: skip
+    async with GatewayServer(
+        config={"api": {"policy": OPEN, "shadow_policy": deny_pets, "backend": backend.url}}
+    ) as gw:
+        pets = await request_from(gw.url + "/prod/pets")
+        other = await request_from(gw.url + "/prod/other")
+        page = (await request_from(gw.url + "/_gatewaysim/ui")).body.decode()
+    assert (pets.status, other.status) == (200, 200)
+    assert page.count('data-shadow="newlyDenied"') == 1 and page.count('data-shadow=""') == 1
+    assert "shadow policy: newlyDenied: denied by Statement[1] (NoPets)" in page
+    assert '<option value="differs">shadow differs</option>' in page

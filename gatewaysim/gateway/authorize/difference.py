@@ -214,6 +214,8 @@ def _swapped(
         refs = decision.deciding if decision is not None else ()
         new = _decided(verdict.rule, deciding_ids(refs, policy.statements))
     old = _decided(before.rule, before.deciding)
+    if len(old) == len(new) and all(map(same_statement, old, new)):  # the usual case: the same, in order
+        return (), ()
     gained = tuple(n for n in new if not any(same_statement(o, n) for o in old))
     lost = tuple(o for o in old if not any(same_statement(o, n) for n in new))
     return gained, lost

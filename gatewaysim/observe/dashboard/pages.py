@@ -63,18 +63,27 @@ def _status_class(status: Any) -> str:
     return f"s{str(status)[:1]}xx" if isinstance(status, int) else ""
 
 
+def _shadow(record: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    shadow = record.get("shadowDecision")
+    return shadow if isinstance(shadow, Mapping) else None
+
+
 def request_row(record: Mapping[str, Any]) -> str:
     """One row of the live table (the script builds the same from each streamed record)."""
     request_id = str(record.get("requestId") or "")
     reason = record.get("reason") or ""
     if record.get("hint"):
         reason = f"{reason} (hint: {record['hint']})"
+    shadow = _shadow(record)
+    if shadow is not None:  # the shadow policy would decide it differently (docs/replay.md)
+        reason = f"{reason} shadow policy: {shadow.get('change')}: {shadow.get('reason')}".strip()
     attrs = {
         "data-id": request_id,
         "data-status": record.get("status"),
         "data-decision": _decision(record),
         "data-path": record.get("path"),
         "data-caller": record.get("caller"),
+        "data-shadow": shadow.get("change") if shadow is not None else "",
     }
     cells = [
         f"<td>{e(str(record.get('requestTime') or '')[11:19])}</td>",
@@ -116,6 +125,8 @@ def requests_page(records: Iterable[Mapping[str, Any]]) -> str:
         + "</select></label>"
         '<label>path <input name="path" placeholder="/prod/pets" size="14"></label>'
         '<label>caller <input name="caller" placeholder="arn or anonymous" size="14"></label>'
+        '<label>shadow <select name="shadow"><option value="">any</option>'
+        '<option value="differs">shadow differs</option></select></label>'
         '<span id="live" class="live">not live</span></form>'
     )
     head = "".join(

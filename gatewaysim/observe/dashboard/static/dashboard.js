@@ -25,6 +25,7 @@
     if (decision === "refused" ? shown === "allowed" : decision && shown !== decision) { return false; }
     if (!statusMatches(tr.getAttribute("data-status") || "", value("status"))) { return false; }
     if ((tr.getAttribute("data-path") || "").toLowerCase().indexOf(value("path")) < 0) { return false; }
+    if (value("shadow") === "differs" && !tr.getAttribute("data-shadow")) { return false; }
     return (tr.getAttribute("data-caller") || "").toLowerCase().indexOf(value("caller")) >= 0;
   }
 
@@ -48,6 +49,8 @@
     tr.setAttribute("data-decision", decision);
     tr.setAttribute("data-path", r.path || "");
     tr.setAttribute("data-caller", r.caller || "");
+    var shadow = r.shadowDecision || null;  // the shadow policy would decide it differently
+    tr.setAttribute("data-shadow", shadow ? String(shadow.change || "") : "");
     tr.className = "new";
     cell(tr, String(r.requestTime || "").slice(11, 19));
     cell(tr, r.httpMethod);
@@ -60,7 +63,9 @@
     cell(tr, r.caller);
     cell(tr, r.ip);
     cell(tr, r.refusedBy || "");
-    cell(tr, (r.reason || "") + (r.hint ? " (hint: " + r.hint + ")" : ""), "reason");
+    var why = (r.reason || "") + (r.hint ? " (hint: " + r.hint + ")" : "");
+    if (shadow) { why = (why + " shadow policy: " + shadow.change + ": " + shadow.reason).trim(); }
+    cell(tr, why, "reason");
     return tr;
   }
 
