@@ -110,3 +110,11 @@ async def test_terraform_method_door_and_resources(backend: RecordingBackend) ->
         good = await request_from(gw.url + "/prod/orders?since=1", headers={"x-api-key": KEY})
     assert (no_key.status, no_key.headers["X-Why"]) == (403, "no key")
     assert no_since.status == 400 and good.status == 200
+
+
+def test_a_config_serving_some_stages_keeps_the_plans_stages_it_serves() -> None:
+    config = {"api": {"template": str(DATA / "door-cfn.yaml"), "backend": "http://127.0.0.1:9", "stages": ["prod"]}}
+    (plan,) = build_settings(config).usage_plans  # the file's plan lists prod and test
+    assert [(s.api_id, s.stage) for s in plan.api_stages] == [("abcdef1234", "prod")]
+    (both,) = build_settings({"api": {**config["api"], "stages": ["prod", "test"]}}).usage_plans
+    assert [s.stage for s in both.api_stages] == ["prod", "test"]

@@ -88,14 +88,20 @@ class _Templated(Protocol):
 
     @property
     def model(self) -> Any: ...
+    @property
+    def api_id(self) -> str: ...
+    @property
+    def stages(self) -> tuple[str, ...]: ...
 
 
 def template_keys(c: Checker, top: Mapping[str, Any], apis: Sequence[_Templated]) -> dict[str, Any]:
     """``api_keys`` and ``usage_plans`` with those the APIs' files declare added (config first).
 
-    A plan several served APIs share arrives once per API with that API's stages: they are joined.
-    The file's entries are checked by the same parsers, located under ``template``.
+    A plan several served APIs share arrives once per API with that API's stages: they are joined,
+    keeping the stages served (a config may serve some of a file's stages only). The file's
+    entries are checked by the same parsers, located under ``template``.
     """
+    served = {(api.api_id, stage) for api in apis for stage in api.stages}
     keys: dict[str, Mapping[str, Any]] = {}
     plans: dict[str, dict[str, Any]] = {}
     for api in apis:
@@ -106,7 +112,8 @@ def template_keys(c: Checker, top: Mapping[str, Any], apis: Sequence[_Templated]
             keys.setdefault(str(key["name"]), key)
         for plan in model.usage_plans:
             joined = plans.setdefault(str(plan["name"]), {**plan, "apiStages": []})
-            joined["apiStages"] = [*joined["apiStages"], *plan["apiStages"]]
+            stages = [s for s in plan["apiStages"] if (s.get("apiId", api.api_id), s.get("stage")) in served]
+            joined["apiStages"] = [*joined["apiStages"], *stages]
     out: dict[str, Any] = {}
     for name, found, parse in (("api_keys", keys, door_keys.api_keys), ("usage_plans", plans, door_keys.usage_plans)):
         if found:
