@@ -47,8 +47,8 @@ async def _mix(gw: Any) -> list[ClientReply]:
 
 
 def _answer(reply: ClientReply) -> tuple[int, bytes, list[tuple[str, str]]]:
-    """What a client sees, less what differs between any two requests (ids, date)."""
-    varying = {"x-amzn-requestid", "x-amz-apigw-id", "date", "x-amzn-trace-id"}
+    """What a client sees, less what differs between two requests (ids, dates; the backend's Date is remapped)."""
+    varying = {"x-amzn-requestid", "x-amz-apigw-id", "date", "x-amzn-remapped-date", "x-amzn-trace-id"}
     return reply.status, reply.body, sorted((k, v) for k, v in reply.headers.items() if k.lower() not in varying)
 
 
