@@ -26,6 +26,7 @@ def request_time(second: int) -> str:
     return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
 
 
+@functools.lru_cache(maxsize=256)
 def domain_prefix(host: str) -> str:
     """``$context.domainPrefix``: the first label of the host name (no port)."""
     name = host.rsplit(":", 1)[0] if host.count(":") == 1 else host

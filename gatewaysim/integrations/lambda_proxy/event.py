@@ -52,6 +52,8 @@ _IDENTITY: Final = (
     "userAgent",
     "userArn",
 )
+_FORWARDED: Final = ("X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto")
+_PORTS: Final = {80: "80", 443: "443", 8080: "8080"}
 _CREDENTIAL: Final = re.compile(r"Credential=([A-Za-z0-9]+)/")
 _QUERY_CREDENTIAL: Final = re.compile(r"(?:^|&)X-Amz-Credential=([A-Za-z0-9]+)(?:%2F|/)", re.IGNORECASE)
 _SIGV4: Final = "AWS4-"
@@ -75,38 +77,43 @@ class EventInput(NamedTuple):
 
 
 def _headers(event: EventInput) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """``headers`` and ``multiValueHeaders`` (module docstring)."""
-    auth_type = event.method.route.authorization_type
+    """``headers`` and ``multiValueHeaders`` (module docstring). One pass, one ``lower()`` a header:
+    this runs on every request."""
+    drop, iam = event.drop, event.method.route.authorization_type is AuthType.AWS_IAM
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
-    listed: set[str] = set()
+    connection: list[str] = []
     for name, value in event.headers.items():
         key = name.lower()
-        if key == "connection":
-            listed.update(t.strip().lower() for t in value.split(","))
-        if key in _DROPPED or key in event.drop:  # SECURITY: identity headers never reach a function
+        if key in _DROPPED or key in drop:  # SECURITY: identity headers never reach a function
+            if key == "connection":
+                connection.append(value)
             continue
-        if key == "authorization" and auth_type is AuthType.AWS_IAM and value.strip().startswith(_SIGV4):
+        if iam and key == "authorization" and value.lstrip().startswith(_SIGV4):
             continue  # spec 10.2: the signature stops at the gateway
-        first = spelling.setdefault(key, str(name))  # a plain str: multidict hands out `istr` names
+        first = spelling.get(key)
+        if first is None:
+            first = spelling[key] = str(name)  # a plain str: multidict hands out `istr` names
+            multi[first] = [value]
+        else:
+            multi[first].append(value)
         single[first] = value
-        multi.setdefault(first, []).append(value)
-    for key in listed & spelling.keys():
-        if not key.startswith(("x-forwarded-", "x-amzn-")):
-            del single[spelling[key]], multi[spelling[key]]
+    for listed in connection:  # names a `Connection` header lists are hop-by-hop too
+        for token in listed.split(","):
+            gone = spelling.pop(token.strip().lower(), None)
+            if gone is not None and not gone.lower().startswith(("x-forwarded-", "x-amzn-")):
+                del single[gone], multi[gone]
+            elif gone is not None:
+                spelling[gone.lower()] = gone
     ctx = event.ctx
-    trace = next((v for k, v in single.items() if k.lower() == "x-amzn-trace-id"), None)
-    added = {
-        "X-Amzn-Trace-Id": trace or trace_root(ctx.request_time),
-        "X-Forwarded-For": ctx.forwarded_for,
-        "X-Forwarded-Port": str(event.port),
-        "X-Forwarded-Proto": "https" if ctx.secure else "http",
-    }
-    for name, value in added.items():
-        existing = spelling.get(name.lower(), name)
-        single[existing] = value
-        multi[existing] = [value]
+    trace = spelling.get("x-amzn-trace-id")
+    if trace is None:
+        value = trace_root(ctx.request_time)
+        single["X-Amzn-Trace-Id"], multi["X-Amzn-Trace-Id"] = value, [value]
+    forwarded = (ctx.forwarded_for, _PORTS.get(event.port) or str(event.port), "https" if ctx.secure else "http")
+    for name, value in zip(_FORWARDED, forwarded, strict=True):  # the client's were dropped (`drop`)
+        single[name], multi[name] = value, [value]
     return single, multi
 
 

@@ -125,13 +125,15 @@ class FunctionPool:
             if changed:
                 self.recycle(f"{Path(changed[0]).name} changed")
         started = time.perf_counter()
-        try:
-            async with asyncio.timeout_at(deadline):
-                worker = await self._acquire()
-        except TimeoutError:
-            return Invoked(TIMEOUT, message=f"all {self.function.concurrency} workers stayed busy")
-        except OSError as exc:
-            return Invoked(REFUSED, message=f"cannot start a worker: {exc}")
+        worker = self._warm()  # the usual case: an idle worker, nothing to wait for
+        if worker is None:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    worker = await self._acquire()
+            except TimeoutError:
+                return Invoked(TIMEOUT, message=f"all {self.function.concurrency} workers stayed busy")
+            except OSError as exc:
+                return Invoked(REFUSED, message=f"cannot start a worker: {exc}")
         reusable = False
         try:
             invoked, reusable = await self._run(worker, event, request_id, arn, trace_id, deadline)
@@ -178,16 +180,23 @@ class FunctionPool:
         self.log.lines(request_id, f"{died.error_type}: {died.message}")
         return Invoked(FUNCTION_ERROR, error_payload(died.error_type, died.message, request_id), died.message, cold)
 
+    def _warm(self) -> WorkerProcess | None:
+        """An idle worker of the current code, or None."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive and self._generation.get(worker) == self.generation:
+                return worker
+            self._discard(worker)
+        return None
+
     async def _acquire(self) -> WorkerProcess:
         loop = asyncio.get_running_loop()
         while True:
             if self.closed:
                 raise OSError("the gateway is shutting down")
-            while self._idle:
-                worker = self._idle.pop()
-                if worker.alive and self._generation.get(worker) == self.generation:
-                    return worker
-                self._discard(worker)
+            worker = self._warm()
+            if worker is not None:
+                return worker
             if len(self._all) < self.function.concurrency:
                 worker = WorkerProcess(self.function, self.log)
                 self._all.add(worker)

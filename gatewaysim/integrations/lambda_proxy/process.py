@@ -18,7 +18,8 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any, Final, NamedTuple
 
 from gatewaysim.config.functions import FunctionSettings
@@ -37,6 +38,8 @@ WORKER_MODULE: Final = "gatewaysim.integrations.lambda_proxy.worker"
 _PASSED_ON: Final = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYTHONPATH")
 """Host variables a worker keeps: what a Python process needs to start. Nothing else leaks in."""
 _MAX_LINE: Final = 16 * 1024
+EOF: Final = -1
+"""The frame kind the reader hands on when the worker's pipe ends."""
 
 
 class Answer(NamedTuple):
@@ -121,21 +124,63 @@ def _died(returncode: int | None) -> Died:
     return Died("Runtime.ExitError", f"Runtime exited with error: exit status {returncode}")
 
 
+class _FrameReader(asyncio.Protocol):
+    """Cuts the worker's pipe into frames and hands each to ``on_frame``; the end of the pipe is ``EOF``."""
+
+    def __init__(self, on_frame: Callable[[int, bytes], None]) -> None:
+        self._buffer = bytearray()
+        self._on_frame = on_frame
+        self._transport: asyncio.BaseTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        if not buffer and len(data) >= frames.HEADER.size:  # the common case: exactly one whole frame
+            size, kind = frames.HEADER.unpack_from(data)
+            if len(data) == frames.HEADER.size + size and size <= frames.MAX_PAYLOAD:
+                self._on_frame(kind, data[frames.HEADER.size :])
+                return
+        buffer += data
+        while len(buffer) >= frames.HEADER.size:
+            size, kind = frames.HEADER.unpack_from(buffer)
+            if size > frames.MAX_PAYLOAD:  # SECURITY: the gateway never buffers more than Lambda allows
+                self._on_frame(EOF, b"")
+                if self._transport is not None:
+                    self._transport.close()
+                return
+            end = frames.HEADER.size + size
+            if len(buffer) < end:
+                return
+            payload = bytes(buffer[frames.HEADER.size : end])
+            del buffer[:end]
+            self._on_frame(kind, payload)
+
+    def eof_received(self) -> bool | None:
+        self._on_frame(EOF, b"")
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._on_frame(EOF, b"")
+
+
 class WorkerProcess:
     """One running worker of ``function``; one invocation at a time."""
 
     def __init__(self, function: FunctionSettings, log: FunctionLog) -> None:
         self.function = function
         self.log = log
-        self.request_id: str | None = None  # the invocation in flight, for tagging raw output
+        self.request_id: str | None = None  # the invocation in flight, for tagging its output
         self.started = time.perf_counter()
         self.modules: dict[str, tuple[int, int]] = {}  # code files it loaded -> (mtime ns, size) then
         self.alive = False
         self.served = False  # loaded and answered once: the next invocation is a warm start
         self._process: asyncio.subprocess.Process | None = None
-        self._reader: asyncio.StreamReader | None = None
-        self._read_transport: asyncio.ReadTransport | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        self._answers: deque[tuple[int, bytes]] = deque()  # READY, INIT_ERROR, RESULT, ERROR or EOF
+        self._waiter: asyncio.Future[None] | None = None
+        self._read_transport: asyncio.BaseTransport | None = None
+        self._write_transport: asyncio.WriteTransport | None = None
         self._output: asyncio.Task[None] | None = None
 
     async def start(self, init: Mapping[str, Any], env: Mapping[str, str]) -> None:
@@ -165,18 +210,40 @@ class WorkerProcess:
         finally:
             os.close(child_in)
             os.close(child_out)
-        self._reader = asyncio.StreamReader(limit=frames.MAX_PAYLOAD + frames.HEADER.size)
-        reader = self._reader
         self._read_transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(parent_in, "rb", 0)
+            lambda: _FrameReader(self._on_frame), os.fdopen(parent_in, "rb", 0)
         )
-        transport, protocol = await loop.connect_write_pipe(
-            asyncio.streams.FlowControlMixin, os.fdopen(parent_out, "wb", 0)
-        )
-        self._writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        self._write_transport, _ = await loop.connect_write_pipe(asyncio.Protocol, os.fdopen(parent_out, "wb", 0))
         self.alive = True
         self._output = asyncio.create_task(self._relay_output())
-        self._writer.write(frames.encode(frames.INIT, json.dumps(dict(init)).encode()))
+        self._write_transport.write(frames.encode(frames.INIT, json.dumps(dict(init)).encode()))
+
+    def _on_frame(self, kind: int, payload: bytes) -> None:
+        if kind == frames.LOG:  # in order with the answer: the line belongs to the invocation in flight
+            self.log.lines(self.request_id, payload.decode("utf-8", "replace"))
+            return
+        if kind == frames.MODULES:
+            self.modules = _stamps(payload)
+            return
+        if kind == EOF and self._answers and self._answers[-1][0] == EOF:
+            return
+        self._answers.append((kind, payload))
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def _next(self) -> tuple[int, bytes]:
+        """The next answer frame (EOF once the pipe ended)."""
+        while not self._answers:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        kind, payload = self._answers[0]
+        if kind != EOF:
+            self._answers.popleft()
+        return kind, payload
 
     async def _relay_output(self) -> None:
         """What the child writes to its own stdout/stderr (C code, subprocesses) goes to the log."""
@@ -187,31 +254,19 @@ class WorkerProcess:
             while chunk := await stream.read(_MAX_LINE):
                 self.log.lines(self.request_id, chunk.decode("utf-8", "replace"))
 
-    async def _frame(self) -> tuple[int, bytes]:
-        assert self._reader is not None
-        size, kind = frames.HEADER.unpack(await self._reader.readexactly(frames.HEADER.size))
-        if size > frames.MAX_PAYLOAD:  # SECURITY: the gateway never buffers more than Lambda allows
-            raise ValueError(f"frame of {size} bytes")
-        return kind, await self._reader.readexactly(size) if size else b""
-
     async def ready(self) -> Died | None:
         """Wait until the handler is loaded: None, or why the worker cannot serve."""
-        try:
-            while True:
-                kind, payload = await self._frame()
-                if kind == frames.READY:
-                    self.modules = _stamps(payload)
-                    return None
-                if kind == frames.LOG:
-                    self.log.lines(None, payload.decode("utf-8", "replace"))
-                elif kind == frames.INIT_ERROR:
-                    error = json.loads(payload)
-                    self._log_error(None, error)
-                    return Died(str(error.get("errorType")), str(error.get("errorMessage")))
-                else:
-                    return Died("Runtime.InvalidResponse", f"unexpected frame `{chr(kind)}` while loading")
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+        kind, payload = await self._next()
+        if kind == frames.READY:
+            self.modules = _stamps(payload)
+            return None
+        if kind == frames.INIT_ERROR:
+            error = json.loads(payload)
+            self._log_error(None, error)
+            return Died(str(error.get("errorType")), str(error.get("errorMessage")))
+        if kind == EOF:
             return await self._exit()
+        return Died("Runtime.InvalidResponse", f"unexpected frame `{chr(kind)}` while loading")
 
     def _log_error(self, request_id: str | None, error: Mapping[str, Any]) -> None:
         trace = "".join(str(line) for line in error.get("stackTrace") or [])
@@ -219,26 +274,21 @@ class WorkerProcess:
         self.log.lines(request_id, text + (f"\nTraceback (most recent call last):\n{trace}" if trace else ""))
 
     async def invoke(self, request_id: str, payload: bytes) -> Answer | Died:
-        """Send one invocation and read until its answer; the caller bounds the time."""
-        assert self._writer is not None
+        """Send one invocation and wait for its answer; the caller bounds the time."""
+        transport = self._write_transport
+        if transport is None or transport.is_closing():
+            return await self._exit()
         self.request_id = request_id
         try:
-            self._writer.write(frames.encode(frames.INVOKE, payload))
-            await self._writer.drain()
-            while True:
-                kind, data = await self._frame()
-                if kind in (frames.RESULT, frames.ERROR):
-                    return Answer(kind, data)
-                if kind == frames.LOG:
-                    self.log.lines(request_id, data.decode("utf-8", "replace"))
-                elif kind == frames.MODULES:
-                    self.modules = _stamps(data)
-                else:
-                    return Died("Runtime.InvalidResponse", f"unexpected frame `{chr(kind)}`")
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            return await self._exit()
+            transport.write(frames.encode(frames.INVOKE, payload))
+            kind, data = await self._next()
         finally:
             self.request_id = None
+        if kind in (frames.RESULT, frames.ERROR):
+            return Answer(kind, data)
+        if kind == EOF:
+            return await self._exit()
+        return Died("Runtime.InvalidResponse", f"unexpected frame `{chr(kind)}`")
 
     async def _exit(self) -> Died:
         """The child broke its pipe: wait briefly for its exit status, for Lambda's message."""
@@ -259,10 +309,9 @@ class WorkerProcess:
         if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(process.pid, signal.SIGKILL)
-        if self._writer is not None:
-            self._writer.close()
-        if self._read_transport is not None:
-            self._read_transport.close()
+        for transport in (self._write_transport, self._read_transport):
+            if transport is not None:
+                transport.close()
 
     async def close(self) -> None:
         """Kill the child and wait until it is gone and its pipes are closed."""
