@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from gatewaysim.testing import request_from
@@ -80,3 +82,59 @@ async def test_serve_logs_function_output_and_failures_and_kills_its_workers(tmp
         pass
     else:  # pragma: no cover - the assertion below fails with the reason
         raise AssertionError(f"worker {pid} outlived the gateway")
+
+
+def _workers_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and b"lambda_proxy.worker" in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # dead, waiting to be reaped by whoever adopted it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+async def test_a_hung_worker_dies_with_a_killed_gateway(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    route = {"resource": "/hang", "method": "GET", "integration": {"type": "AWS_PROXY", "function": "misbehave"}}
+    functions = {"misbehave": {"handler": "app.lambda_handler", "code": str(DATA / "misbehave"), "timeout": 60}}
+    config.write_text(yaml.safe_dump({"api": {"policy": None, "routes": [route]}, "functions": functions}))
+    process, url = await _serve(config)
+    hanging = asyncio.ensure_future(request_from(url + "/prod/hang?case=hang"))
+    workers: list[int] = []
+    try:
+        for _ in range(200):
+            workers = _workers_of(process.pid)
+            if workers:
+                break
+            await asyncio.sleep(0.05)
+        assert workers, "no worker started"
+        await asyncio.sleep(0.2)  # the handler is in its loop now
+        process.kill()  # SIGKILL: the gateway gets no chance to clean up
+        await process.wait()
+        for _ in range(100):
+            if all(_gone(pid) for pid in workers):
+                break
+            await asyncio.sleep(0.05)
+        assert all(_gone(pid) for pid in workers), f"workers {workers} outlived the gateway"
+    finally:
+        hanging.cancel()
+        with contextlib.suppress(BaseException):
+            await hanging
+        for pid in workers:  # never leave a spinning process behind, whatever happened above
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)

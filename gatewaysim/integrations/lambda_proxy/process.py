@@ -195,6 +195,7 @@ class WorkerProcess:
                 WORKER_MODULE,
                 str(child_in),
                 str(child_out),
+                str(os.getpid()),
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.STDOUT,

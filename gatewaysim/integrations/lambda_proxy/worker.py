@@ -1,6 +1,6 @@
 """A function's worker process: load the handler once, then answer the gateway's invocations.
 
-Run by the gateway as ``python -m gatewaysim.integrations.lambda_proxy.worker IN_FD OUT_FD``, with
+Run by the gateway as ``python -m gatewaysim.integrations.lambda_proxy.worker IN_FD OUT_FD PID``, with
 the function's code directory as working directory and only the function's environment (its
 variables and Lambda's own: ``AWS_LAMBDA_FUNCTION_NAME``, ``LAMBDA_TASK_ROOT`` ...). It speaks
 ``frames`` on the two pipes. Like Lambda's Python runtime it:
@@ -238,8 +238,23 @@ def _streams(out_fd: int) -> tuple[FrameStream, FrameStream, _RequestIdFilter]:
     return stdout, stderr, request_ids
 
 
+def _die_with_the_gateway(gateway: int) -> None:
+    """Linux: the kernel kills this worker when the gateway dies, even mid-hang (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return  # elsewhere the closed pipe ends an idle worker; a hung one lives until killed
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != gateway:  # the gateway died before the call above
+        os._exit(1)
+
+
 def main(argv: list[str]) -> int:
     """Serve invocations until the gateway closes the pipe."""
+    _die_with_the_gateway(int(argv[3]))
     in_fd, out_fd = int(argv[1]), int(argv[2])
     stdout, stderr, request_ids = _streams(out_fd)
     _, payload = frames.read_frame(in_fd)
