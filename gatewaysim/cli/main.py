@@ -93,9 +93,15 @@ def _serve_arguments(parser: argparse.ArgumentParser) -> None:
         dest="reload_functions",
         action="store_const",
         const=True,
-        help="restart a local function's workers when its code changes (config reload.functions)",
+        help="restart a local function's workers when its code changes (config reload.functions; on with --template)",
     )
-    add("--no-reload-functions", dest="reload_functions", action="store_const", const=False, help=argparse.SUPPRESS)
+    add(
+        "--no-reload-functions",
+        dest="reload_functions",
+        action="store_const",
+        const=False,
+        help="keep a function's workers when its code changes (the default but with --template)",
+    )
     add("--loop", choices=("uvloop", "asyncio"), help="event loop (default uvloop where installed, else asyncio)")
     add("--workers", type=int, metavar="N", help="processes sharing the port (default 1; more share state via --store)")
     add("--store", metavar="URL", help="shared store for workers and gateways: redis://host:port/db or unix:///path")
@@ -150,6 +156,8 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     embedded = args.config is None and args.policy is None and args.backend is None and args.template is None
     if embedded and args.trusted_proxies is None:
         overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES
+    if args.template is not None and args.reload_functions is None:
+        overrides["reload_functions"] = True  # `sam local` habits: an edited handler answers the next request
     settings = load_settings(args.config, overrides)
     loop_factory, _ = event_loop(settings.loop, settings.source)
     _one_line_logging()
