@@ -431,3 +431,11 @@ def test_non_post_integration_method_is_500() -> None:
         reply = gw.request("/prod/echo")
     assert (reply.status, reply.body) == (500, INTERNAL)
     assert gw.settings.warnings  # the config said so when it loaded
+
+
+def test_an_event_over_lambdas_6_mb_is_refused_with_500() -> None:
+    settings = config(proxy_route("/echo", "echo", "POST"), functions={"echo": function("echo")})
+    with ThreadedGateway(config=settings) as gw:
+        reply = gw.request("/prod/echo", method="POST", data=b"x" * (6 * 1024 * 1024 + 1), timeout=30)
+    assert (reply.status, reply.body) == (500, INTERNAL)  # Lambda refuses the invoke; API Gateway says 500
+    assert "Lambda accepts at most 6 MB" in reply.record["errorMessage"]

@@ -22,6 +22,7 @@ __all__ = [
     "INIT_ERROR",
     "INVOKE",
     "LOG",
+    "MAX_EVENT",
     "MAX_PAYLOAD",
     "MODULES",
     "READY",
@@ -32,8 +33,10 @@ __all__ = [
 ]
 
 HEADER: Final = struct.Struct(">IB")
-MAX_PAYLOAD: Final = 6 * 1024 * 1024 + 64 * 1024
-"""Lambda's 6 MB synchronous payload limit, plus room for the invocation's own fields."""
+MAX_EVENT: Final = 6 * 1024 * 1024
+"""Lambda's limit on a synchronous invocation's event, in bytes (larger: RequestEntityTooLargeException)."""
+MAX_PAYLOAD: Final = MAX_EVENT + 64 * 1024
+"""The largest frame: an event, plus room for the invocation's own fields (answers are smaller)."""
 
 INIT: Final = ord("C")  # gateway -> worker: what to load (JSON)
 INVOKE: Final = ord("I")  # gateway -> worker: {"requestId", "deadlineMs", "arn", "event"}

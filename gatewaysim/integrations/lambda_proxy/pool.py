@@ -28,7 +28,7 @@ from typing import Any
 import orjson
 
 from gatewaysim.config.functions import FunctionSettings
-from gatewaysim.integrations.lambda_proxy.frames import ERROR, MAX_PAYLOAD
+from gatewaysim.integrations.lambda_proxy.frames import ERROR, MAX_EVENT
 from gatewaysim.integrations.lambda_proxy.outcome import (
     FUNCTION_ERROR,
     REFUSED,
@@ -118,7 +118,7 @@ class FunctionPool:
 
     async def invoke(self, event: bytes, request_id: str, arn: str, trace_id: str, deadline: float) -> Invoked:
         """Run the function on ``event`` (its JSON) before ``deadline`` (the loop's clock)."""
-        if len(event) > MAX_PAYLOAD - 4096:  # Lambda refuses events over 6 MB (RequestEntityTooLargeException)
+        if len(event) > MAX_EVENT:  # Lambda refuses events over 6 MB (RequestEntityTooLargeException)
             return Invoked(REFUSED, message=f"the event is {len(event)} bytes; Lambda accepts at most 6 MB")
         if self.handler_file is not None and self._idle:
             changed = self.stale_files(self.handler_file)  # one stat: the request after an edit runs the new code

@@ -21,6 +21,7 @@ from typing import Final
 import aiohttp
 
 from gatewaysim.config.functions import FunctionSettings
+from gatewaysim.integrations.lambda_proxy.frames import MAX_EVENT
 from gatewaysim.integrations.lambda_proxy.outcome import (
     FUNCTION_ERROR,
     REFUSED,
@@ -54,6 +55,8 @@ class RemoteFunction:
 
     async def invoke(self, event: bytes, request_id: str, arn: str, trace_id: str, deadline: float) -> Invoked:
         """POST the event; read the answer by the module docstring's rules."""
+        if len(event) > MAX_EVENT:  # Lambda refuses events over 6 MB (RequestEntityTooLargeException)
+            return Invoked(REFUSED, message=f"the event is {len(event)} bytes; Lambda accepts at most 6 MB")
         started = time.perf_counter()
         headers = {
             "Content-Type": "application/json",
