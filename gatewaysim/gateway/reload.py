@@ -149,7 +149,7 @@ class Reloader:
         removed = sorted(set(old) - {api.api_id for api in settings.apis})
         if removed:
             logger.warning("api %s removed from the config: it needs a restart", ", ".join(f"`{a}`" for a in removed))
-        stale = changed_fields(self.settings, settings, ("apis", "source"))
+        stale = changed_fields(self.settings, settings, ("apis", "source", "warnings", "findings"))
         if stale:
             logger.warning("a change to %s needs a restart", ", ".join(stale))
         self.settings = settings

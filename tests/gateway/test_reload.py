@@ -226,3 +226,28 @@ async def test_policy_flag_file_is_watched_without_a_config(tmp_path: Path, back
         assert await _status(gw.url + "/prod/x") == 200
         _write(policy_file, DENY_ALL)
         await _until(lambda: _denied(gw.url))
+
+
+async def test_a_function_change_needs_a_restart_and_warnings_are_no_change(
+    tmp_path: Path, backend: RecordingBackend, reload_log: _Records
+) -> None:
+    (tmp_path / "app.py").write_text("def handler(event, context):\n    return {}\n")
+    config = _config(tmp_path, backend.url, policy=OPEN)
+    raw = yaml.safe_load(config.read_text())
+    raw["functions"] = {"fn": {"handler": "app.py:handler", "environment": {"COLOUR": "red"}}}
+    _write(config, yaml.safe_dump(raw))
+    async with LiveGateway(_loader(config)) as gw:
+        reloader = gw.gateway.reloader
+        assert reloader is not None
+        raw["functions"]["fn"]["environment"]["COLOUR"] = "blue"
+        raw["api"]["routes"] = [
+            {"resource": "/x", "method": "GET", "integration": {"type": "MOCK", "cacheNamespace": "warned"}}
+        ]
+        _write(config, yaml.safe_dump(raw))
+
+        async def reloaded() -> bool:
+            return reloader.reloads == 1
+
+        await _until(reloaded)
+    assert "WARNING a change to functions needs a restart" in reload_log.lines
+    assert not any("warnings" in line for line in reload_log.lines)
