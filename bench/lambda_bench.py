@@ -1,12 +1,13 @@
 """What a Lambda proxy method costs next to an HTTP proxy one, measured with wrk; and cold starts.
 
-    .venv/bin/python bench/lambda_bench.py [--seconds 10] [--connections 16] [--threads 1] [--rounds 3]
-        [--cold-starts 20] [--concurrency 2]
+    .venv/bin/python bench/lambda_bench.py [--seconds 10] [--connections 1 --connections 16] [--threads 1]
+        [--rounds 3] [--cold-starts 20] [--concurrency 2]
 
 Starts, each in its own process on 127.0.0.1: a trivial HTTP backend, and ``gatewaysim serve``
 with two methods: ``GET /proxy`` (HTTP_PROXY to that backend) and ``GET /lambda`` (AWS_PROXY to a
 trivial Python handler, ``--concurrency`` workers). wrk drives each for ``--seconds``, rounds
-interleaved; the table shows each target's median round (req/s, p50, p99) and what the Lambda
+interleaved, once per ``--connections`` (default: 1, the latency one request adds; then 16, the
+throughput); each table shows each target's median round (req/s, p50, p99) and what the Lambda
 method adds over the HTTP one. Then ``--cold-starts`` times a worker's cold start: from starting
 the process to the first answer (handler import included), through the gateway's own
 ``FunctionPool``, no HTTP.
@@ -202,29 +203,15 @@ def _table(results: dict[str, list[dict[str, float]]]) -> dict[str, dict[str, fl
     return medians
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--cold-starts", type=int, default=20)
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes of the function")
-    args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is not installed: apt-get install wrk (Debian's package)", file=sys.stderr)
-        return 2
+def _phase(url: str, pids: tuple[int, ...], connections: int, args: argparse.Namespace) -> None:
+    """Rounds of wrk over both methods at ``connections``; the table and the Lambda method's extra cost."""
     results: dict[str, list[dict[str, float]]] = {"proxy": [], "lambda": []}
-    with tempfile.TemporaryDirectory() as tmp, _servers(Path(tmp), args.concurrency) as (url, pids):
+    for _ in range(args.rounds):
         for name in results:
-            _wrk(f"{url}/prod/{name}", 2, args.connections, args.threads)  # warm-up: workers started
-        for _ in range(args.rounds):
-            for name in results:
-                run = _wrk(f"{url}/prod/{name}", args.seconds, args.connections, args.threads, pids)
-                results[name].append(run)
+            results[name].append(_wrk(f"{url}/prod/{name}", args.seconds, connections, args.threads, pids))
     print(
-        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, {args.rounds} rounds, "
-        f"function concurrency {args.concurrency} (median round)"
+        f"\nwrk -t{args.threads} -c{connections} -d{args.seconds}s, {args.rounds} rounds, "
+        f"function concurrency {args.concurrency} (median round; load average {os.getloadavg()[0]:.1f})"
     )
     medians = _table(results)
     proxy, lam = medians["proxy"], medians["lambda"]
@@ -233,13 +220,32 @@ def main(argv: list[str] | None = None) -> int:
         f"p50 +{lam['p50'] - proxy['p50']:.2f} ms, p99 +{lam['p99'] - proxy['p99']:.2f} ms, "
         f"CPU per request (gateway + backend or workers) x{lam['cpu_us'] / max(proxy['cpu_us'], 1):.2f}"
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, action="append", help="wrk -c per phase (default 1 and 16)")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold-starts", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes of the function")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is not installed: apt-get install wrk (Debian's package)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp, _servers(Path(tmp), args.concurrency) as (url, pids):
+        for name in ("proxy", "lambda"):
+            _wrk(f"{url}/prod/{name}", 2, 16, args.threads)  # warm-up: every worker started
+        for connections in args.connections or [1, 16]:
+            _phase(url, pids, connections, args)
     if args.cold_starts:
         starts = asyncio.run(_cold_starts(args.cold_starts))
         ordered = sorted(starts)
         p90 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.9))]
         median = statistics.median(starts)
         print(
-            f"cold start (process start to first answer), {len(starts)} runs: median {median:.0f} ms, "
+            f"\ncold start (process start to first answer), {len(starts)} runs: median {median:.0f} ms, "
             f"p90 {p90:.0f} ms, max {max(starts):.0f} ms"
         )
     return 0
