@@ -245,3 +245,62 @@ def test_version_1_events_are_refused(tmp_path: Path) -> None:
         "authorizer's result and the route's auth type, so it cannot be decided again; record new traffic with "
         "this gatewaysim (version 2 events)\n"
     )
+
+
+# -- AWS_IAM callers: Table A for the API's own account, Table B for another (spec 2.c) ----------------
+
+OTHER = "111122223333"
+IAM_USERS = {S.ACCOUNT: f"arn:aws:iam::{S.ACCOUNT}:user/alice", OTHER: f"arn:aws:iam::{OTHER}:user/bob"}
+BOTH_ACCOUNTS = S.policy(S.statement("Allow", principal={"AWS": [f"arn:aws:iam::{S.ACCOUNT}:root", OTHER]}))
+THIRD_ACCOUNT_ONLY = S.policy(S.statement("Allow", principal={"AWS": "999999999999"}))
+
+
+def _iam_config(backend: str, policy: dict[str, Any]) -> dict[str, Any]:
+    credentials = {
+        f"AKIA{account}": {"secret": f"s-{account}", "principal": user} for account, user in IAM_USERS.items()
+    }
+    authorizers = {"iam": {"type": "AWS_IAM", "credentials": credentials}}  # no identity policy: its column is Allow
+    return {"api": {"backend": backend, "policy": policy, "authorization_type": "AWS_IAM", "authorizers": authorizers}}
+
+
+async def _signed_mix(gw: GatewayServer) -> dict[str, str]:
+    ids = {}
+    for account in IAM_USERS:
+        url, headers = S.signed(gw.url + "/prod/ledger", key=f"AKIA{account}", secret=f"s-{account}")
+        reply = await request_from(url, headers=headers)
+        ids[account] = reply.headers["x-amzn-RequestId"]
+    return ids
+
+
+async def test_iam_callers_replay_through_tables_a_and_b_as_a_gateway_serving_b_decides(
+    backend: RecordingBackend, tmp_path: Path
+) -> None:
+    (tmp_path / "b.json").write_text(json.dumps(THIRD_ACCOUNT_ONLY))
+    async with GatewayServer(config=_iam_config(backend.url, BOTH_ACCOUNTS)) as a:
+        ids = await _signed_mix(a)
+        code, out, _ = await _replay_here("--policy", str(tmp_path / "b.json"), "--url", a.url, "--json")
+    async with GatewayServer(config=_iam_config(backend.url, THIRD_ACCOUNT_ONLY)) as b:
+        await _signed_mix(b)
+        served = {
+            e["caller"]: e for e in (await request_from(b.url + "/_gatewaysim/decisions?limit=all")).json()["events"]
+        }
+    report = json.loads(out)
+    assert code == 1
+    # the other account's caller needs both Allows (Table B): B's silence now refuses it
+    (denied,) = report["groups"]["newlyDenied"]["differences"]
+    assert denied["requestIds"] == [ids[OTHER]]
+    assert denied["reason"] == "Statement[0] no longer applies: Principal does not match"
+    assert (
+        denied["examples"][0]["after"]
+        == served[IAM_USERS[OTHER]]["verdict"]["explanation"]
+        == "B: Allow/neither -> ImplicitDeny"
+    )
+    # the own account's caller: Table A lets the identity policy's Allow alone through
+    (same,) = report["groups"]["decidedDifferently"]["differences"]
+    assert same["requestIds"] == [ids[S.ACCOUNT]]
+    assert same["reason"] == "Statement[0] no longer applies: Principal does not match"
+    assert (
+        same["examples"][0]["after"]
+        == served[IAM_USERS[S.ACCOUNT]]["verdict"]["explanation"]
+        == "A: Allow/neither -> Allow"
+    )
