@@ -3,14 +3,14 @@
 The application is a ``web.Application`` or a ``Service``: one handler on aiohttp's low-level
 server (no router, no middleware chain per request) with a lifecycle entered around it. A
 service may also say how to answer what never reaches its handler: a request aiohttp cannot
-parse (its own answer is plain text echoing the bad bytes).
+parse (its own answer is plain text echoing the bad bytes). A service's connections have the
+limits of ``gatewaysim.gateway.connections`` (head deadline, keep-alive, a cap on open ones).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -19,9 +19,10 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["AppServer", "Service", "http_url"]
+from gatewaysim.config.limits import ListenerLimits
+from gatewaysim.gateway.connections import AcceptErrorLog, Connections, LimitedProtocol, head_marking, parser_limits
 
-logger = logging.getLogger("gatewaysim.gateway.runner")
+__all__ = ["AppServer", "Service", "http_url"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,52 +34,33 @@ class Service:
     ran (400 for a malformed request line or header; the connection is closed after it).
     ``stopping()``, when given, is called as shutdown begins, before the drain: it ends what would
     never finish by itself (live event streams), so the drain does not wait for them.
+    ``limits``: the connection limits (``gatewaysim.gateway.connections``); the defaults when None.
     """
 
     handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
     lifecycle: Callable[[], AbstractAsyncContextManager[None]]
     error_response: Callable[[int], web.StreamResponse] | None = None
     stopping: Callable[[], None] | None = None
-
-
-class _ServiceProtocol(web.RequestHandler):
-    """aiohttp's connection handler, answering its own errors with the service's response."""
-
-    def __init__(self, manager: web.Server, error_response: Callable[[int], web.StreamResponse], **kwargs: Any):
-        super().__init__(manager, **kwargs)
-        self._error_response = error_response
-
-    def handle_error(
-        self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
-    ) -> web.StreamResponse:
-        if status >= 500:
-            super().handle_error(request, status, exc, message)  # logs the traceback; raises if already answering
-        elif request.writer.output_size > 0:
-            raise ConnectionError("an answer has started: no room for an error response")
-        else:  # a client's malformed request is not the server's error: one line, no traceback
-            reason = type(exc).__name__
-            logger.warning("%d for a request that could not be parsed (%s) from %s", status, reason, request.remote)
-        response = self._error_response(status)
-        response.force_close()
-        return response
+    limits: ListenerLimits | None = None
 
 
 class _ServiceServer(web.Server):
-    """aiohttp's low-level server whose connections use ``_ServiceProtocol``."""
+    """aiohttp's low-level server whose connections are ``LimitedProtocol``s sharing one ``Connections``."""
 
-    def __init__(
-        self,
-        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
-        error_response: Callable[[int], web.StreamResponse],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(handler, **kwargs)
+    def __init__(self, service: Service, **kwargs: Any) -> None:
+        limits = service.limits or ListenerLimits()
+        kwargs = {**kwargs, **parser_limits(limits)}
+        super().__init__(head_marking(service.handler), **kwargs)
         self._protocol_kwargs = kwargs
-        self._error_response = error_response
+        self._service = service
+        self._limits = limits
+        self.open_connections = Connections(limits.max_connections)
 
     def __call__(self) -> web.RequestHandler:
         loop = asyncio.get_running_loop()
-        return _ServiceProtocol(self, self._error_response, loop=loop, **self._protocol_kwargs)
+        return LimitedProtocol(
+            self, self.open_connections, self._limits, self._service.error_response, loop=loop, **self._protocol_kwargs
+        )
 
 
 def http_url(host: str, port: int) -> str:
@@ -106,12 +88,10 @@ class AppServer:
         self.reuse_port = reuse_port or None  # SO_REUSEPORT: several processes share the port (serve --workers)
         self._runner: web.BaseRunner
         self._lifecycle = contextlib.AsyncExitStack()
+        self.connections: Connections | None = None
         if isinstance(app, Service):
-            server = (
-                web.Server(app.handler, access_log=None)
-                if app.error_response is None
-                else _ServiceServer(app.handler, app.error_response, access_log=None)
-            )
+            server = _ServiceServer(app, access_log=None)
+            self.connections = server.open_connections
             self._runner = web.ServerRunner(server, shutdown_timeout=shutdown_timeout)
         else:
             self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=shutdown_timeout)
@@ -125,6 +105,7 @@ class AppServer:
     async def start(self) -> None:
         """Start the application (startup hooks or the service's lifecycle run first) and listen."""
         if isinstance(self.app, Service):
+            AcceptErrorLog().install(asyncio.get_running_loop())  # SECURITY: no traceback flood on EMFILE
             await self._lifecycle.enter_async_context(self.app.lifecycle())
         try:
             await self._runner.setup()

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -68,6 +69,7 @@ from gatewaysim.gateway.authorize.stage import (
 from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide, pre_authorizer_check
 from gatewaysim.gateway.banner import banner
 from gatewaysim.gateway.body import body_refusal, read_body
+from gatewaysim.gateway.connections import describe_limits, fit_descriptors, head_bytes, headers_too_large
 from gatewaysim.gateway.dashboard_source import GatewayDashboard
 from gatewaysim.gateway.decision_events import decision_entry, render_event
 from gatewaysim.gateway.dispatch import select_api
@@ -242,7 +244,7 @@ class Gateway:
         # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
         # nothing decodes or dot-collapses the target before the gateway judges it, and no
         # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
-        return Service(self.handle, self.lifecycle, self.unparsed_response, self.feed.close)
+        return Service(self.handle, self.lifecycle, self.unparsed_response, self.feed.close, self.settings.limits)
 
     @staticmethod
     def unparsed_response(status: int) -> web.StreamResponse:
@@ -311,6 +313,8 @@ class Gateway:
 
     async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
         """The request path, stage by stage (module docstring)."""
+        if head_bytes(request) > self.settings.limits.max_header_bytes:  # SECURITY: AWS's 10 KB quota
+            return headers_too_large(x, self.settings.limits.max_header_bytes)
         raw_target = request.raw_path  # SECURITY: raw, not decoded
         if len(raw_target) <= LOCATE_CACHE_MAX_TARGET:
             located = self._locate_cached(request.host, request.method, raw_target)
@@ -455,6 +459,10 @@ class Gateway:
         return web.json_response(body, headers=RequestIds.new().headers())
 
 
+_RESERVED_FILES: Final = 64
+"""Descriptors kept beside the connection cap: logs, the listener, authorizer sessions, workers."""
+
+
 async def serve(
     settings: Settings,
     out: IO[str],
@@ -472,6 +480,9 @@ async def serve(
     the gateway watches its config and policy files (``gatewaysim.gateway.reload``). Serving is this
     process's job, so its garbage collector is tuned for it once started (``gatewaysim.gateway.gc_settings``).
     """
+    reserve = _RESERVED_FILES + sum(api.forward.pool_limit for api in settings.apis)
+    limits, connections = fit_descriptors(settings.limits, reserve)
+    settings = dataclasses.replace(settings, limits=limits)
     gateway = Gateway(settings, reload_settings=reload_settings, worker=worker)
     server = AppServer(
         gateway.service(),
@@ -494,7 +505,7 @@ async def serve(
     try:
         for sig in signals:
             loop.add_signal_handler(sig, on_signal, sig)
-        serving = [f"event loop: {running_loop_name()}"]
+        serving = [f"event loop: {running_loop_name()}", describe_limits(limits, connections)]
         if worker is not None:
             serving.append(f"worker: {worker.index} of {worker.count} (pid {os.getpid()})")
         out.write(banner(gateway.settings, gateway.apis, server.url, serving) + "\n")

@@ -187,7 +187,7 @@ async def test_malformed_request_logs_one_line_no_traceback(tmp_path: Path) -> N
     text = err.decode()
     assert "Traceback" not in text
     line = (
-        "gatewaysim: gatewaysim.gateway.runner: 400 for a request that could not be parsed (BadStatusLine)"
+        "gatewaysim: gatewaysim.gateway.connections: 400 for a request that could not be parsed (BadStatusLine)"
         " from 127.0.0.1"
     )
     assert line + "\n" in text
