@@ -11,6 +11,7 @@ import asyncio
 import logging
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -210,10 +211,9 @@ def test_the_cap_is_fitted_to_the_files_the_process_may_open() -> None:
         "import resource; from gatewaysim.config.limits import ListenerLimits; "
         "from gatewaysim.gateway.connections import fit_descriptors; "
         "resource.setrlimit(resource.RLIMIT_NOFILE, (300, 5000)); "
-        "print(fit_descriptors(ListenerLimits(max_connections=1000), 100)[1], resource.getrlimit(resource.RLIMIT_NOFILE))"
+        "note = fit_descriptors(ListenerLimits(max_connections=1000), 100)[1]; "
+        "print(note, resource.getrlimit(resource.RLIMIT_NOFILE))"
     )
-    import subprocess
-
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert "max_connections=200" in out[0] and "max 200 open connections (limits.max_connections 1000 > 300" in out[0]
     assert "max_connections=150" in out[1] and "'max 150 open connections'" in out[1]
