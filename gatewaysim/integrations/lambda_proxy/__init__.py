@@ -3,9 +3,10 @@
 * ``event`` builds the REST (v1) proxy event (spec 18.3, 18.4); ``answer`` reads the function's
   answer by AWS's proxy response contract (spec 18.1) and ``binary`` decides base64 (spec 18.7).
 * Local Python handlers run in worker processes: ``worker`` is the child's main (stdlib only, so
-  a cold start stays cheap), ``frames`` the pipe protocol both sides speak, ``process`` one
-  worker seen from the gateway, ``pool`` the workers of one function (concurrency, cold/warm
-  starts, recycling), ``watch`` restarts them when their code changes.
+  a cold start stays cheap), ``frames`` the pipe protocol both sides speak, ``environment`` what
+  a worker's environment holds, ``process`` one worker seen from the gateway, ``pool`` the
+  workers of one function (concurrency, cold/warm starts, recycling), ``watch`` restarts them
+  when their code changes.
 * ``remote`` invokes a function over Lambda's invoke API (the Runtime Interface Emulator's).
 * ``host`` holds every function of the config; ``invoke`` is the integration itself.
 

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 import aiohttp
 
 from gatewaysim.config.functions import FunctionSettings
+from gatewaysim.integrations.lambda_proxy.environment import worker_environment
 from gatewaysim.integrations.lambda_proxy.outcome import Invoked
 from gatewaysim.integrations.lambda_proxy.pool import FunctionPool
-from gatewaysim.integrations.lambda_proxy.process import FunctionLog, worker_environment
+from gatewaysim.integrations.lambda_proxy.process import FunctionLog
 from gatewaysim.integrations.lambda_proxy.remote import RemoteFunction
 from gatewaysim.integrations.lambda_proxy.watch import watch_code
 

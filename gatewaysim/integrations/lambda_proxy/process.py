@@ -31,12 +31,9 @@ __all__ = [
     "Died",
     "FunctionLog",
     "WorkerProcess",
-    "worker_environment",
 ]
 
 WORKER_MODULE: Final = "gatewaysim.integrations.lambda_proxy.worker"
-_PASSED_ON: Final = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "SYSTEMROOT", "PYTHONPATH")
-"""Host variables a worker keeps: what a Python process needs to start. Nothing else leaks in."""
 _MAX_LINE: Final = 16 * 1024
 EOF: Final = -1
 """The frame kind the reader hands on when the worker's pipe ends."""
@@ -69,39 +66,6 @@ class FunctionLog:
             if not line.replace("\t", " ").isprintable():  # SECURITY: no terminal escapes into the log
                 line = line.encode("unicode_escape").decode("ascii")
             self.logger.log(level, "[%s] %s", tag, line[:_MAX_LINE])
-
-
-def worker_environment(function: FunctionSettings, region: str, host: Mapping[str, str]) -> dict[str, str]:
-    """The worker's environment: a few host variables, Lambda's own, then the function's."""
-    env = {key: host[key] for key in _PASSED_ON if key in host}
-    code_dir = str(function.code_dir or "")
-    env.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": function.name,
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
-            "AWS_LAMBDA_LOG_STREAM_NAME": _log_stream(),
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            "LAMBDA_TASK_ROOT": code_dir,
-            "LAMBDA_RUNTIME_DIR": os.path.dirname(os.path.dirname(os.__file__)),
-            "_HANDLER": function.handler or "",
-            "TZ": ":UTC",
-            "PYTHONUNBUFFERED": "1",
-            # no __pycache__ in the user's code (Lambda's task root is read-only too), so an edit
-            # within the same second and of the same size is never read from a stale .pyc
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-    env.update(function.environment)  # the config refuses Lambda's reserved names here
-    return env
-
-
-def _log_stream() -> str:
-    return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[$LATEST]{os.urandom(16).hex()}"
 
 
 def _stamps(payload: bytes) -> dict[str, tuple[int, int]]:
