@@ -40,7 +40,7 @@ def _json(value: Any, **headers: str) -> web.Response:
 
 
 async def _slow(event: dict[str, Any]) -> web.Response:
-    await asyncio.sleep(2)
+    await asyncio.sleep(0.6)
     return _json({"statusCode": 200})
 
 
