@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from gatewaysim.errors import ConfigError, GatewaysimError, Problem
 from gatewaysim.gateway.admin_client import admin_call, default_token, default_url
 from gatewaysim.observe.story import build_story, render_text
+from gatewaysim.safeload import load_json
 
 __all__ = ["add_arguments", "find_in_file", "run"]
 
@@ -65,8 +66,8 @@ def find_in_file(path: Path, request_id: str) -> Mapping[str, Any] | None:
                 if request_id not in line or len(line) > _MAX_LINE:
                     continue
                 try:
-                    event = json.loads(line)
-                except ValueError:
+                    event = load_json(line)
+                except ValueError:  # not JSON, or over safeload's limits
                     continue
                 if isinstance(event, dict) and event.get("requestId") == request_id:
                     found = event

@@ -9,6 +9,7 @@ existing file is never overwritten without ``--force`` (exit 2 names it).
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from collections.abc import Mapping
 from importlib import resources
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final, TextIO
 
 from gatewaysim.errors import ConfigError, GatewaysimError, Problem
+from gatewaysim.safeload import load_yaml
 from gatewaysim.suggest import did_you_mean
 
 __all__ = ["DEFAULT_EXAMPLE", "add_arguments", "examples", "run"]
@@ -94,6 +96,7 @@ def _starter_files(example: str) -> dict[str, str]:
         "{stages}": ", ".join(stages),
         "{stage}": stages[0],
         "{policy}": policy_name,
+        "{admin_token}": secrets.token_urlsafe(18),  # SECURITY: the file trusts a local proxy: no open admin API
     }.items():
         config = config.replace(key, value)
     return {
@@ -105,9 +108,7 @@ def _starter_files(example: str) -> dict[str, str]:
 
 def _api_and_stages(scenarios_text: str) -> tuple[Mapping[str, Any], list[str]]:
     """The scenario file's ``api`` mapping and the stages its request paths name."""
-    import yaml
-
-    raw = yaml.safe_load(scenarios_text)
+    raw = load_yaml(scenarios_text)
     default_path = (raw.get("defaults") or {}).get("path", "/prod/")
     paths = [(s.get("request") or {}).get("path", default_path) for s in raw.get("scenarios") or ()]
     stages = sorted({str(path).lstrip("/").partition("/")[0] for path in paths} - {""}) or ["prod"]

@@ -19,6 +19,7 @@ from yarl import URL
 
 from gatewaysim.gateway.admin_client import GatewayUnreachable, admin_call, default_token, default_url
 from gatewaysim.observe.story import tail_line
+from gatewaysim.safeload import load_json
 
 __all__ = ["add_arguments", "run", "server_sent_events"]
 
@@ -78,7 +79,7 @@ async def _tail(args: argparse.Namespace, url: str, token: str | None, out: Text
                 print(f"gatewaysim tail: the gateway answered {reply.status}", file=sys.stderr)
                 return 1
             async for data in server_sent_events(reply.content):
-                if show(json.loads(data)):
+                if show(load_json(data)):
                     return 0
     except (aiohttp.ClientError, OSError) as exc:
         raise GatewayUnreachable(f"cannot follow the gateway at `{url}`: {exc or type(exc).__name__}") from exc

@@ -116,6 +116,7 @@ class IdentitySettings:
     headers: tuple[tuple[str, str], ...] = DEFAULT_IDENTITY_HEADERS  # header -> context key
     trusted_proxies: tuple[IPNetwork, ...] = ()
     secure_transport: bool | None = None  # None: true exactly when the listener is TLS
+    trust_headers_from: tuple[IPNetwork, ...] | None = None  # socket peers whose identity headers count; None: all
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +237,7 @@ _IDENTITY_FIELDS: Final[f.Table] = {
     "headers": f.context_headers,
     "trusted_proxies": f.networks,
     "secure_transport": f.optional_bool,
+    "trust_headers_from": f.networks,
 }
 _LOG_FIELDS: Final[f.Table] = {
     "format": f.choice("json", "text"),

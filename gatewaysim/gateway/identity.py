@@ -9,7 +9,12 @@
   from it by ``Request.from_mapping`` and are absent for ``anonymous`` (spec 5).
 * Configured headers fill condition keys (default ``X-Gatewaysim-Source-Vpc`` ->
   ``aws:SourceVpc``, ``X-Gatewaysim-Source-Vpce`` -> ``aws:SourceVpce``); an empty header
-  counts as absent. These identity headers never reach the backend.
+  counts as absent. These identity headers never reach the backend, nor their spellings with
+  ``_`` or ``.`` for ``-`` (ignored here, as nginx ignores underscored names, and dropped).
+* An identity header sent twice is refused (400): which one counts would be a guess.
+* ``identity.trust_headers_from`` (CIDRs; default everyone): the identity headers count only
+  from these socket peers (a shared gateway believes them from its own proxy only); from others
+  the caller is ``anonymous`` without VPC keys.
 * Always set: ``aws:CurrentTime`` (``2026-11-29T12:00:00Z``), ``aws:EpochTime``,
   ``aws:SecureTransport``; ``aws:UserAgent``/``aws:Referer`` only when the header was sent.
 """
@@ -23,7 +28,7 @@ from functools import lru_cache, partial
 from typing import Final
 
 from aiohttp import web
-from multidict import istr
+from multidict import CIMultiDictProxy, istr
 
 from gatewaysim.arn import method_arn
 from gatewaysim.config.fields import IPNetwork
@@ -150,9 +155,24 @@ class IdentityResolver:
         self.trusted_proxies = TrustedProxies(settings.trusted_proxies)
         self._principal_header = istr(settings.principal_header)
         self._context_headers = tuple((istr(name), key.lower()) for name, key in settings.headers)
+        self._all_headers = (self._principal_header, *(name for name, _ in self._context_headers))
         self.identity_headers: frozenset[str] = frozenset(
             [settings.principal_header.lower(), *(name.lower() for name, _ in settings.headers)]
         )
+        trusted = settings.trust_headers_from
+        self._believed = None if trusted is None else lru_cache(maxsize=4096)(partial(_in_networks, networks=trusted))
+
+    def repeated(self, headers: CIMultiDictProxy[str]) -> str | None:
+        """The identity header sent more than once, if any (SECURITY: which one counts is ambiguous: 400)."""
+        for name in self._all_headers:
+            if len(headers.getall(name, ())) > 1:
+                return str(name)
+        return None
+
+    def believes_headers(self, peer: str) -> bool:
+        """True when the identity headers of a request from socket peer ``peer`` count
+        (``identity.trust_headers_from``; everyone by default, since they are how callers are simulated)."""
+        return self._believed is None or self._believed(peer)
 
     def resolve(
         self, request: web.BaseRequest, api: ApiSettings, target: Target, ids: RequestIds, now: float | None = None
@@ -165,7 +185,8 @@ class IdentityResolver:
         secure = self.settings.secure_transport
         if secure is None:
             secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
-        principal = headers.get(self._principal_header, "").strip() or ANONYMOUS
+        believed = self.believes_headers(peer)  # SECURITY: judged by the socket peer, never a header
+        principal = (headers.get(self._principal_header, "").strip() if believed else "") or ANONYMOUS
         current_time, epoch_time = time_keys(int(now))
         context: dict[str, tuple[str, ...]] = {
             "aws:sourceip": (source_ip,),
@@ -177,7 +198,7 @@ class IdentityResolver:
             value = headers.get(name)
             if value is not None:
                 context[key] = (value,)
-        for header, key in self._context_headers:
+        for header, key in self._context_headers if believed else ():
             value = headers.get(header, "")
             if value:
                 context[key] = (value,)

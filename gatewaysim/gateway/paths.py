@@ -9,7 +9,10 @@ is already decoded and dot-collapsed). Rules, in order:
 
 1. The target must be origin-form (start with ``/``); no fragment (``#``).
 2. Every raw character must be an RFC 3986 path character (unreserved, sub-delims, ``:``,
-   ``@``, ``%``, ``/``). Backslashes, spaces, control characters and non-ASCII are refused.
+   ``@``, ``%``, ``/``). Backslashes, spaces, control characters and non-ASCII are refused, and
+   so is ``;`` (raw or ``%3B``): Tomcat, Jetty and Spring read ``/admin;x`` as ``/admin`` and
+   ``/public/..;/secret`` as ``/secret`` (path parameters), while a policy would judge
+   ``admin;x``. Refusing it is the only rule that holds for every backend.
 3. Percent-encoding must be well formed (``%`` + two hex digits). Encoded *unreserved*
    characters are decoded (``%61`` -> ``a``, ``%2e`` -> ``.``); every other escape is kept, with
    upper-case hex (``%c3%a9`` -> ``%C3%A9``). Encoded ``/`` (``%2F``), ``\\`` (``%5C``) and
@@ -19,8 +22,10 @@ is already decoded and dot-collapsed). Rules, in order:
    segments (raw or decoded) and empty segments (``//`` or a trailing ``/``) are refused. Only
    the root may end in a slash: ``/prod`` and ``/prod/`` both name the root ``/``. A trailing
    slash is refused because many backends serve ``/admin/`` as ``/admin`` while a policy sees two
-   different ARNs (a Deny on ``.../GET/admin`` would not cover ``admin/``).
-5. Case is kept (API Gateway paths are case-sensitive); ``;`` is an ordinary character.
+   different ARNs (a Deny on ``.../GET/admin`` would not cover ``admin/``). For the same reason
+   a segment ending in ``.`` (``admin.``, ``admin..``) or starting or ending in an encoded space
+   (``admin%20``) is refused: Windows/IIS and some frameworks trim them.
+5. Case is kept (API Gateway paths are case-sensitive).
 
 The method must be one API Gateway routes (``ROUTABLE_METHODS``, upper case): a lower-case
 ``get`` or an unknown verb never reaches a policy, so no backend can read it as ``GET``.
@@ -47,6 +52,7 @@ _ESCAPE: Final = re.compile(r"%([0-9A-Fa-f]{2})")
 _LONE_PERCENT: Final = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _BAD_QUERY_CHAR: Final = re.compile(r"[\x00-\x20\x7f#]")
 _DOT_SEGMENTS: Final = frozenset({".", ".."})
+_SPACE: Final = "%20"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +107,9 @@ def parse_target(raw_target: str) -> Target | Rejected:
         return Rejected("dot segment in the path")  # SECURITY: `..` could climb out of the ARN
     if "" in segments:
         return Rejected("empty path segment (`//` or a trailing `/`)")  # SECURITY: see rule 4
+    trimmed = next((s for s in segments if s.endswith((".", _SPACE)) or s.startswith(_SPACE)), None)
+    if trimmed is not None:  # SECURITY: backends that trim `admin.` or `admin%20` serve `admin`
+        return Rejected(f"segment `{trimmed}` ends in `.` or starts or ends in a space (rule 4)")
     return Target(stage, "/" + rest, query)
 
 
@@ -108,6 +117,8 @@ def normalise_path(raw_path: str) -> str | Rejected:
     """Rules 1-3 on a raw path without its query: the decoded-unreserved form, or a rejection."""
     if not raw_path.startswith("/"):
         return Rejected("request target is not an origin-form path")
+    if ";" in raw_path:  # SECURITY: path parameters (rule 2): `/admin;x` is `/admin` to Tomcat
+        return Rejected("`;` in the path (servlet containers read `admin;x` as `admin`)")
     bad = _BAD_PATH_CHAR.search(raw_path)
     if bad is not None:
         return Rejected(f"character {_show(bad.group())} is not allowed in a path")
@@ -122,6 +133,8 @@ def normalise_path(raw_path: str) -> str | Rejected:
             return Rejected("encoded `/` or `\\` in the path")  # SECURITY: %2F/%5C split segments
         if code < 0x20 or code == 0x7F:
             return Rejected("encoded control character in the path")
+        if char == ";":
+            return Rejected("encoded `;` in the path (rule 2)")
         out.append(raw_path[last : escape.start()])
         out.append(char if char in _UNRESERVED else "%" + escape.group(1).upper())
         last = escape.end()

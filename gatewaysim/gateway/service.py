@@ -327,6 +327,9 @@ class Gateway:
             return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
         api, method, door = located.api, located.method, located.door
         x.api_id, x.settings, x.method, x.responses = api.settings.api_id, api.settings, method, api.responses
+        repeated = self.identity.repeated(request.headers)
+        if repeated is not None:  # SECURITY: two principals: which one counts would be a guess
+            return x.fail("DEFAULT_4XX", f"identity header `{repeated}` is repeated")
         ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
             return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")

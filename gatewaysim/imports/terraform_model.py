@@ -14,7 +14,6 @@ references a plan's ``configuration`` records (ids are unknown before apply), or
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -24,6 +23,7 @@ from gatewaysim.imports.coverage import TERRAFORM, TERRAFORM_RESOURCES, NotEmula
 from gatewaysim.imports.model import ImportedPolicy, finish_document
 from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts
 from gatewaysim.imports.terraform_resources import TfResource, as_list, mapping
+from gatewaysim.safeload import load_json
 
 __all__ = ["API", "build_tf_apis"]
 
@@ -101,8 +101,8 @@ def _body(api: TfResource, problems: list[Problem], notices: list[Problem]) -> O
     body = api.values.get("body")
     if isinstance(body, str) and body.strip():
         try:
-            body = json.loads(body)
-        except ValueError:
+            body = load_json(body)  # SECURITY: bounded (gatewaysim.safeload)
+        except ValueError:  # DocumentError is one
             problems.append(Problem(f"{api.at}.body", "not an OpenAPI definition in JSON"))
             return OpenApiParts()
     if not isinstance(body, Mapping):

@@ -21,13 +21,12 @@ from gatewaysim.gateway.paths import ROUTABLE_METHODS, Rejected, Target, check_m
         ("/%70rod/pets", "prod", "/pets", ""),
         ("/prod/a%7Eb%2Dc%5Fd", "prod", "/a~b-c_d", ""),
         ("/prod/foo%2ebar", "prod", "/foo.bar", ""),  # a dot inside a segment is harmless
-        ("/prod/...", "prod", "/...", ""),  # three dots are an ordinary name
+        ("/prod/.well-known/x", "prod", "/.well-known/x", ""),  # a leading dot is an ordinary name
         ("/prod/a%20b", "prod", "/a%20b", ""),  # reserved escapes stay encoded
         ("/prod/caf%c3%a9", "prod", "/caf%C3%A9", ""),  # hex upper-cased
         ("/prod/%252e%252e", "prod", "/%252e%252e", ""),  # decoded once only
         ("/prod/Pets", "prod", "/Pets", ""),  # case kept
-        ("/prod/a;b=c/d@e:f", "prod", "/a;b=c/d@e:f", ""),
-        ("/prod/a%3Bb", "prod", "/a%3Bb", ""),
+        ("/prod/a=b/d@e:f", "prod", "/a=b/d@e:f", ""),
     ],
 )
 def test_accepted(raw: str, stage: str, path: str, query: str) -> None:
@@ -71,6 +70,22 @@ def test_accepted(raw: str, stage: str, path: str, query: str) -> None:
         ("http://evil/prod/pets", "origin-form"),
         ("*", "origin-form"),
         ("prod/pets", "origin-form"),
+        # issue 17: what Tomcat, Spring, IIS and others trim or split (rules 2 and 4)
+        ("/prod/public/..;/secret", "`;` in the path"),
+        ("/prod/public/..;x/secret", "`;` in the path"),
+        ("/prod/public/.;/secret", "`;` in the path"),
+        ("/prod/admin;x", "`;` in the path"),
+        ("/prod/admin;jsessionid=1/keys", "`;` in the path"),
+        ("/prod/admin%3Bx", "encoded `;`"),
+        ("/prod/public/..%3B/secret", "encoded `;`"),
+        ("/prod/admin.", "ends in `.`"),
+        ("/prod/admin..", "ends in `.`"),
+        ("/prod/admin%2e", "ends in `.`"),
+        ("/prod/admin./keys", "ends in `.`"),
+        ("/prod/...", "ends in `.`"),
+        ("/prod/admin%20", "space"),
+        ("/prod/admin.%20", "space"),
+        ("/prod/%20admin", "space"),
     ],
 )
 def test_rejected(raw: str, reason: str) -> None:
@@ -99,7 +114,7 @@ def test_normalise_path_only_decodes_unreserved() -> None:
     assert normalise_path("/%41%2d%2E%5f%7e%21") == "/A-._~%21"
 
 
-_RAW = st.text(alphabet="ab./%2eEfF5cC0~;", max_size=24).map(lambda s: "/prod/" + s)
+_RAW = st.text(alphabet="ab./%2eEfF5cC0~;3B", max_size=24).map(lambda s: "/prod/" + s)
 
 
 @given(_RAW)
@@ -112,6 +127,8 @@ def test_accepted_paths_are_unambiguous(raw: str) -> None:
     assert result.path == "/" or all(s not in ("", ".", "..") for s in segments)
     assert "%2F" not in result.path.upper() and "%5C" not in result.path.upper()
     assert "%2E" not in result.path.upper()  # an encoded dot is always decoded, then judged
+    assert ";" not in result.path and "%3B" not in result.path.upper()  # no path parameters
+    assert not any(s.endswith((".", "%20")) or s.startswith("%20") for s in segments)  # nothing to trim
 
 
 @given(_RAW)

@@ -78,3 +78,17 @@ def test_api_key_fields_only_when_the_method_checked_a_key() -> None:
     identity = keyed["requestContext"]["identity"]
     assert identity["apiKey"] == "partnerKey0123456789abcd" and identity["apiKeyId"]
     assert "apiKey" not in open_["requestContext"]["identity"] and "apiKeyId" not in open_["requestContext"]["identity"]
+
+
+def test_identity_headers_spelt_with_underscores_never_reach_a_function() -> None:
+    """Issue 17: a WSGI adapter in a function reads `X_Gatewaysim_Principal` as the real header."""
+    with ThreadedGateway(config=config(proxy_route("/echo", "echo", "GET"), functions=ECHO)) as gw:
+        event = _event(
+            gw,
+            "/prod/echo",
+            X_Gatewaysim_Principal="arn:aws:iam::111122223333:user/alice",
+            **{"X.Gatewaysim.Source.Vpce": "vpce-1", "X_Other": "kept"},
+        )
+    names = {name.lower() for name in event["headers"]}
+    assert "x_gatewaysim_principal" not in names and "x.gatewaysim.source.vpce" not in names
+    assert "x_other" in names

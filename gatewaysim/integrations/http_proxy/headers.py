@@ -53,13 +53,17 @@ def prepare_request_headers(
 ) -> CIMultiDict[str]:
     """A copy of ``incoming`` without hop-by-hop headers and the lower-case names in ``drop``.
 
-    Order and repeated headers are kept. ``Host`` and ``Content-Length`` are removed: the
-    forwarder sets them for the backend.
+    A name counts as the dropped one it equals once ``_`` and ``.`` read as ``-``
+    (``X_Gatewaysim_Principal``, ``X.Gatewaysim.Principal``): WSGI, CGI and PHP backends see those
+    as the same variable, nginx and Envoy treat underscores alike. Order and repeated headers are
+    kept. ``Host`` and ``Content-Length`` are removed: the forwarder sets them for the backend.
     """
     out: CIMultiDict[str] = CIMultiDict()
     connection: list[str] = []
     for name, value in incoming.items():  # one pass, one lower() a header: this runs on every request
         key = name.lower()
+        if "_" in key or "." in key:  # SECURITY: `X_Gatewaysim_Principal` is HTTP_X_GATEWAYSIM_PRINCIPAL to CGI
+            key = key.replace("_", "-").replace(".", "-")
         if key not in REQUEST_DROPPED and key not in drop:
             out.add(name, value)
         elif key == "connection":

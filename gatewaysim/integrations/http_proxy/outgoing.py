@@ -1,9 +1,10 @@
 """The header set the backend gets (spec 10.2), built by the server before forwarding.
 
 Dropped: the identity headers (SECURITY: a backend must never see, or trust, a caller's claimed
-principal or VPC), the method-override headers (SECURITY: the verb judged is the verb forwarded;
-``X-HTTP-Method-Override`` and friends could make a backend run another verb), and any
-client-sent ``X-Forwarded-For``/``-Proto``/``-Port`` and ``X-Amzn-Apigateway-Api-Id`` (the gateway
+principal or VPC; also spelt with ``_`` or ``.`` for ``-``, as CGI-style backends read them), the
+method-override headers (SECURITY: the verb judged is the verb forwarded; ``X-HTTP-Method-Override``
+and friends could make a backend run another verb), and any client-sent
+``X-Forwarded-For``/``-Proto``/``-Port`` and ``X-Amzn-Apigateway-Api-Id`` (the gateway
 sets its own). Added: ``X-Forwarded-For`` (from ``RequestContext.forwarded_for``),
 ``X-Forwarded-Proto``, ``X-Forwarded-Port``, ``X-Amzn-Apigateway-Api-Id`` and, when the caller
 sent none, an ``X-Amzn-Trace-Id``. Hop-by-hop headers go in the same pass
@@ -29,8 +30,10 @@ GATEWAY_SET: Final = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwa
 
 
 def drop_set(identity_headers: Iterable[str]) -> frozenset[str]:
-    """Every lower-case header name the backend must not get from the client (built once)."""
-    return frozenset(name.lower() for name in identity_headers) | METHOD_OVERRIDE_HEADERS | GATEWAY_SET
+    """Every lower-case header name the backend must not get from the client (built once), with
+    ``_`` and ``.`` read as ``-`` as ``prepare_request_headers`` reads the client's names."""
+    names = (name.lower().replace("_", "-").replace(".", "-") for name in identity_headers)
+    return frozenset(names) | METHOD_OVERRIDE_HEADERS | GATEWAY_SET
 
 
 def outgoing_headers(

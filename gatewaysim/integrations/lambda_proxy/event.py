@@ -86,7 +86,9 @@ def _headers(event: EventInput) -> tuple[dict[str, str], dict[str, list[str]]]:
     connection: list[str] = []
     for name, value in event.headers.items():
         key = name.lower()
-        if key in _DROPPED or key in drop:  # SECURITY: identity headers never reach a function
+        canonical = key.replace("_", "-").replace(".", "-") if "_" in key or "." in key else key
+        if canonical in _DROPPED or canonical in drop:  # SECURITY: identity headers never reach a function
+            # (nor `X_Gatewaysim_Principal`: a WSGI adapter in the function reads it as the real one)
             if key == "connection":
                 connection.append(value)
             continue
