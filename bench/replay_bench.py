@@ -10,8 +10,9 @@
    policy's memo sees mostly new requests.
 3. Times ``gatewaysim replay --policy B --decisions-file FILE`` against policy B (A with every
    tenth IP range narrowed and one Allow turned into a Deny, still ``--statements`` statements):
-   in this process by phase (read and check the events, decide again and group, render), and as
-   the real command (a fresh process, startup included).
+   in this process by phase (read and check the events, decide again and group, render; one
+   process), and as the real command in a fresh process (startup included) on one CPU and on all
+   of them (``replay.parallel`` splits a large file over forked workers).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import asyncio
 import copy
 import json
+import os
 import random
 import resource
 import subprocess
@@ -128,16 +130,29 @@ def main() -> None:
             print(f"  {name:<18} {wall:7.2f} {cpu:7.2f}")
         wall, cpu = (sum(p[i] for p in phases.values()) for i in (0, 1))
         print(f"  {'in process':<18} {wall:7.2f} {cpu:7.2f}  ({args.decisions / cpu:,.0f} decisions per CPU second)")
-        command = [sys.executable, "-m", "gatewaysim", "replay", "--policy", str(policy_file)]
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        started = time.perf_counter()
-        done = subprocess.run(
-            [*command, "--decisions-file", str(events_file)], capture_output=True, cwd=ROOT, check=False
-        )
-        elapsed = time.perf_counter() - started
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        used = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-        print(f"  {'gatewaysim replay':<18} {elapsed:7.2f} {used:7.2f}  (a fresh process, exit {done.returncode})")
+        command = ["-m", "gatewaysim", "replay", "--policy", str(policy_file), "--decisions-file", str(events_file)]
+        everyone = sorted(os.sched_getaffinity(0))
+        for allowed in ([everyone[0]], everyone) if len(everyone) > 1 else ([everyone[0]],):
+            wall, cpu, code = run_command(command, set(allowed))
+            label = f"replay, {len(allowed)} CPU{'s' if len(allowed) > 1 else ''}"
+            print(f"  {label:<18} {wall:7.2f} {cpu:7.2f}  (gatewaysim replay in a fresh process, exit {code})")
+
+
+def run_command(command: list[str], cpus: set[int]) -> tuple[float, float, int]:
+    """(wall, CPU of the process and its workers, exit code) of ``python command`` on ``cpus``."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *command],
+        capture_output=True,
+        cwd=ROOT,
+        check=False,
+        preexec_fn=lambda: os.sched_setaffinity(0, cpus),  # this script runs no threads
+    )
+    elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, used, done.returncode
 
 
 if __name__ == "__main__":

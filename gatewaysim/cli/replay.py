@@ -20,9 +20,7 @@ from typing import Final, TextIO
 
 from gatewaysim.errors import ConfigError, GatewaysimError, Problem
 from gatewaysim.gateway.admin_client import default_token, default_url
-from gatewaysim.replay import from_file, from_gateway, load_candidate, replay, select_api, shadow_report, since
-from gatewaysim.replay.candidate import DEFAULT_API_ARN
-from gatewaysim.replay.events import Replayable
+from gatewaysim.replay.ask import Ask, replay_file, replay_gateway
 from gatewaysim.replay.report import Against, render_json, render_text
 from gatewaysim.replay.run import EXAMPLES, ReplayReport
 
@@ -64,22 +62,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
 def _report(args: argparse.Namespace) -> tuple[ReplayReport, Against]:
     if args.examples < 0:
         raise ConfigError([Problem("--examples", f"must be 0 or more, got `{args.examples}`")], "command line")
-    events, source = _events(args)
-    api_id, events = select_api(since(events, args.since), args.api)
-    if args.shadow:
-        report, candidate = shadow_report(events, examples=args.examples), "the recorded shadow policy"
-    else:
-        arn = events[0].api_arn if events else DEFAULT_API_ARN
-        policy = load_candidate(args.policy, arn, args.policy_api)
-        report, candidate = replay(events, policy, examples=args.examples), f"policy `{args.policy}`"
-    report.api_id = api_id
-    return report, Against(candidate, source, args.since, shadow=args.shadow)
-
-
-def _events(args: argparse.Namespace) -> tuple[list[Replayable], str]:
-    if args.since is not None:
-        since([], args.since)  # a bad duration is bad input before anything is read
+    ask = Ask(None if args.shadow else args.policy, args.api, args.policy_api, args.since, args.examples)
+    candidate = "the recorded shadow policy" if args.shadow else f"policy `{args.policy}`"
     if args.decisions_file is not None:
-        return from_file(args.decisions_file), f"decisions file `{args.decisions_file}`"
-    url = args.url or default_url()
-    return from_gateway(url, args.token or default_token()), f"the gateway at {url}"
+        report, source = replay_file(args.decisions_file, ask), f"decisions file `{args.decisions_file}`"
+    else:
+        url = args.url or default_url()
+        report, source = replay_gateway(url, args.token or default_token(), ask), f"the gateway at {url}"
+    return report, Against(candidate, source, args.since, shadow=args.shadow)

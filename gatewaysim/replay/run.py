@@ -22,7 +22,18 @@ from gatewaysim.gateway.authorize.redecide import redecide
 from gatewaysim.replay.bulk import collector_paused
 from gatewaysim.replay.events import Replayable
 
-__all__ = ["CHANGES", "EXAMPLES", "Example", "Group", "ReplayReport", "replay", "select_api", "shadow_report"]
+__all__ = [
+    "CHANGES",
+    "EXAMPLES",
+    "Example",
+    "Group",
+    "ReplayReport",
+    "check_api",
+    "fill",
+    "replay",
+    "select_api",
+    "shadow_report",
+]
 
 EXAMPLES: Final = 3
 _FLAGS: Final = "command line"
@@ -95,24 +106,34 @@ class _Grouper:
             group.examples.append(Example(event, before, after))
 
     def fill(self, report: ReplayReport) -> ReplayReport:
-        for group in sorted(self.groups.values(), key=lambda g: (-g.count, g.reason)):
-            report.groups[group.change].append(group)
-        return report
+        return fill(report, self.groups.values())
+
+
+def fill(report: ReplayReport, groups: Iterable[Group]) -> ReplayReport:
+    """Put ``groups`` into ``report``, each kind's largest first (then by reason)."""
+    for group in sorted(groups, key=lambda g: (-g.count, g.reason)):
+        report.groups[group.change].append(group)
+    return report
+
+
+def check_api(seen: Iterable[str], api_id: str | None) -> str | None:
+    """The API replayed: ``api_id`` (it must be among the recorded ones), or the only one recorded."""
+    known = sorted(seen)
+    names = ", ".join(f"`{a}`" for a in known)
+    if api_id is not None:
+        if api_id not in known:
+            message = f"no recorded decisions of api `{api_id}` (recorded: {names or 'none'})"
+            raise ConfigError([Problem("--api", message)], _FLAGS)
+        return api_id
+    if len(known) > 1:
+        raise ConfigError([Problem("--api", f"the decisions are of several apis ({names}): choose one")], _FLAGS)
+    return known[0] if known else None
 
 
 def select_api(events: list[Replayable], api_id: str | None) -> tuple[str | None, list[Replayable]]:
     """The events of one API: ``api_id``'s, or the only API's; several without a choice is an error."""
-    seen = sorted({event.api_id for event in events})
-    if api_id is not None:
-        if api_id not in seen:
-            known = ", ".join(f"`{a}`" for a in seen) or "none"
-            message = f"no recorded decisions of api `{api_id}` (recorded: {known})"
-            raise ConfigError([Problem("--api", message)], _FLAGS)
-        return api_id, [event for event in events if event.api_id == api_id]
-    if len(seen) > 1:
-        known = ", ".join(f"`{a}`" for a in seen)
-        raise ConfigError([Problem("--api", f"the decisions are of several apis ({known}): choose one")], _FLAGS)
-    return (seen[0] if seen else None), events
+    chosen = check_api({event.api_id for event in events}, api_id)
+    return chosen, events if api_id is None else [event for event in events if event.api_id == api_id]
 
 
 def replay(events: Iterable[Replayable], policy: AttachedPolicy, *, examples: int = EXAMPLES) -> ReplayReport:

@@ -23,7 +23,20 @@ from gatewaysim.gateway.admin_client import admin_call
 from gatewaysim.replay.bulk import collector_paused
 from gatewaysim.replay.events import EventProblem, Replayable, read_event
 
-__all__ = ["MAX_EVENT_BYTES", "MAX_PROBLEMS", "from_file", "from_gateway", "parse_duration", "since"]
+__all__ = [
+    "MAX_EVENT_BYTES",
+    "MAX_PROBLEMS",
+    "cutoff",
+    "first_api_arn",
+    "from_file",
+    "from_gateway",
+    "numbered",
+    "parse_duration",
+    "raise_problems",
+    "read_events",
+    "read_lines",
+    "since",
+]
 
 MAX_PROBLEMS: Final = 20
 MAX_EVENT_BYTES: Final = 1024 * 1024
@@ -41,44 +54,82 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
+def cutoff(window: str | None, now: float | None = None) -> float | None:
+    """The epoch second the last ``window`` starts at (None: no window)."""
+    if window is None:
+        return None
+    return (time.time() if now is None else now) - parse_duration(window)
+
+
 def since(events: list[Replayable], window: str | None, now: float | None = None) -> list[Replayable]:
     """The events of the last ``window`` (all of them when None)."""
-    if window is None:
-        return events
-    cutoff = (time.time() if now is None else now) - parse_duration(window)
-    return [event for event in events if event.epoch() >= cutoff]
+    start = cutoff(window, now)
+    return events if start is None else [event for event in events if event.epoch() >= start]
+
+
+def read_events(items: Iterable[tuple[str, Any]]) -> tuple[list[Replayable], list[Problem], int]:
+    """The events that read, the first ``MAX_PROBLEMS`` problems, and how many problems there were."""
+    events: list[Replayable] = []
+    problems: list[Problem] = []
+    count = 0
+    for where, data in items:
+        try:
+            if isinstance(data, Problem):  # a line that is not JSON
+                raise EventProblem(data)
+            events.append(read_event(data, where))
+        except EventProblem as exc:
+            count += 1
+            if len(problems) < MAX_PROBLEMS:
+                problems.append(exc.problem)
+    return events, problems, count
+
+
+def raise_problems(problems: list[Problem], count: int, source: str) -> None:
+    """Raise the located problems found (none: return)."""
+    if not count:
+        return
+    shown = list(problems[:MAX_PROBLEMS])
+    if count > len(shown):
+        shown.append(Problem("", f"... and {count - len(shown)} more events with problems"))
+    raise DecisionsError(shown, source)
 
 
 def _read_all(items: Iterable[tuple[str, Any]], source: str) -> list[Replayable]:
-    events: list[Replayable] = []
-    problems: list[Problem] = []
-    for where, data in items:
-        if isinstance(data, Problem):  # a line that is not JSON
-            problems.append(data)
-            continue
-        try:
-            events.append(read_event(data, where))
-        except EventProblem as exc:
-            problems.append(exc.problem)
-    if problems:
-        shown = problems[:MAX_PROBLEMS]
-        if len(problems) > MAX_PROBLEMS:
-            shown.append(Problem("", f"... and {len(problems) - MAX_PROBLEMS} more events with problems"))
-        raise DecisionsError(shown, source)
+    events, problems, count = read_events(items)
+    raise_problems(problems, count, source)
     return events
+
+
+def read_lines(path: Path) -> list[bytes]:
+    """The lines of a decisions file (bytes, unparsed)."""
+    try:
+        return path.read_bytes().splitlines()
+    except OSError as exc:
+        raise DecisionsError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
+
+
+def first_api_arn(lines: Iterable[bytes], api: str | None = None) -> str | None:
+    """The API ARN of the first event (of ``api``) among ``lines``, to load the candidate for."""
+    for _, data in numbered(lines):
+        if isinstance(data, dict) and (api is None or data.get("apiId") == api):
+            resource = data.get("resourceArn")
+            if isinstance(resource, str) and resource.count(":") >= 5:
+                return resource.split("/", 1)[0]
+    return None
 
 
 def from_file(path: Path) -> list[Replayable]:
     """Every event of a decisions file (JSON lines), oldest first."""
     try:
         with path.open("rb") as file, collector_paused():
-            return _read_all(_lines(file), str(path))
+            return _read_all(numbered(file), str(path))
     except OSError as exc:
         raise DecisionsError([Problem("", f"cannot read the file: {exc.strerror}")], str(path)) from exc
 
 
-def _lines(lines: Iterable[bytes]) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(lines, start=1):
+def numbered(lines: Iterable[bytes], first: int = 1) -> Iterator[tuple[str, Any]]:
+    """``("line N", decoded event)`` for each non-blank line (a ``Problem`` for one that is not JSON)."""
+    for number, line in enumerate(lines, start=first):
         if len(line) > MAX_EVENT_BYTES:  # SECURITY: bounded before parsing (orjson bounds the depth)
             yield f"line {number}", Problem(f"line {number}", f"longer than {MAX_EVENT_BYTES} bytes: not an event")
             continue
