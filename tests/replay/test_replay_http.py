@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gatewaysim.authorizers.loading import resolve
 from gatewaysim.cli import replay as replay_cli
@@ -209,7 +210,7 @@ def _line(event: dict[str, Any]) -> str:
 
 
 async def test_nothing_changes_exits_0(backend: RecordingBackend, tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text(json.dumps(POLICY_A))  # YAML is a superset of JSON
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(POLICY_A))  # the same policy, as YAML
     async with GatewayServer(config=_config(backend.url, POLICY_A)) as gw:
         await _send_mix(gw)
         code, out, err = await _replay_here("--policy", str(tmp_path / "a.yaml"), "--url", gw.url)
