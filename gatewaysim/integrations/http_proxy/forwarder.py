@@ -35,6 +35,10 @@ from gatewaysim.integrations.http_proxy.errors import CLIENT_ERRORS, map_client_
 from gatewaysim.integrations.http_proxy.headers import HOP_BY_HOP, REQUEST_DROPPED, prepare_request_headers
 from gatewaysim.integrations.http_proxy.headers import backend_url as build_backend_url
 from gatewaysim.integrations.http_proxy.stream import CHUNK_SIZE, Upload, relay, too_large_message
+from gatewaysim.integrations.http_proxy.upstream import UpstreamPool, UpstreamResponse
+
+Upstream = aiohttp.ClientResponse | UpstreamResponse
+"""The backend's answer: from the pooled ``ClientSession`` or the lean path (``upstream.py``)."""
 
 __all__ = [
     "CHUNK_SIZE",
@@ -87,6 +91,8 @@ class Forwarder:
     def __init__(self, settings: ForwardSettings) -> None:
         self.settings = settings
         self._session: aiohttp.ClientSession | None = None
+        # plain-HTTP requests whose body is in hand: aiohttp's lower layers (upstream.py)
+        self._pool = UpstreamPool(settings.pool_limit, settings.connect_timeout_s, settings.timeout_s)
         self.active = 0  # forwards in progress (tests and admin read it)
 
     async def start(self) -> None:
@@ -108,6 +114,7 @@ class Forwarder:
         session, self._session = self._session, None
         if session is not None:
             await session.close()
+        self._pool.close()
 
     async def __aenter__(self) -> Forwarder:
         await self.start()
@@ -166,8 +173,12 @@ class Forwarder:
         self.active += 1
         started = time.perf_counter()
         try:
+            verb = method or request.method
             try:
-                upstream = await self._send(self._session, method or request.method, url, out, data, upload)
+                if url.scheme == "http":
+                    upstream: Upstream = await self._send_lean(verb, url, out, data or b"", upload)
+                else:
+                    upstream = await self._send(self._session, verb, url, out, data, upload)
             except _ClientGone as gone:
                 status = CLIENT_CLOSED_REQUEST
                 return ForwardResult(web.Response(status=status), status, 0, _elapsed_ms(started), gone.cause)
@@ -178,6 +189,27 @@ class Forwarder:
             return ForwardResult(relayed.response, upstream.status, relayed.sent, _elapsed_ms(started), relayed.error)
         finally:
             self.active -= 1
+
+    async def _send_lean(
+        self, method: str, url: URL, headers: CIMultiDict[str], body: AsyncIterator[bytes] | bytes, upload: Upload
+    ) -> Upstream:
+        """``_send`` for a plain-HTTP backend, on aiohttp's lower layers (``upstream.py``); errors mapped the same."""
+        timeout_s = upload.timeout_s
+        try:
+            async with asyncio.timeout(timeout_s) as deadline:
+                upload.deadline = deadline
+                try:
+                    return await self._pool.request(method, url, headers, body)
+                finally:
+                    upload.deadline = None
+        except (aiohttp.ClientError, OSError, RequestTooLarge) as exc:  # TimeoutError is an OSError
+            if upload.too_large:
+                raise RequestTooLarge(too_large_message(upload.limit)) from exc
+            if upload.client_error is not None:
+                raise _ClientGone(upload.client_error) from exc
+            if type(exc) is TimeoutError:  # our own deadline
+                raise UpstreamTimeout(f"no answer from the backend within `{timeout_s}` s") from exc
+            raise map_client_error(exc) from exc
 
     async def _send(
         self,

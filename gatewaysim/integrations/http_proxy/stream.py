@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import aiohttp
 from aiohttp import HttpVersion11, web
@@ -21,6 +21,11 @@ from multidict import istr
 from gatewaysim.errors import RequestTooLarge, UpstreamError
 from gatewaysim.integrations.http_proxy.errors import map_client_error
 from gatewaysim.integrations.http_proxy.headers import prepare_response_headers
+
+if TYPE_CHECKING:
+    from gatewaysim.integrations.http_proxy.upstream import UpstreamResponse
+
+    Upstream = aiohttp.ClientResponse | UpstreamResponse
 
 __all__ = ["CHUNK_SIZE", "Relayed", "Upload", "expects_continue", "relay", "send_continue", "too_large_message"]
 
@@ -102,7 +107,7 @@ class Relayed(NamedTuple):
     error: Exception | None
 
 
-async def _read(upstream: aiohttp.ClientResponse) -> bytes:
+async def _read(upstream: Upstream) -> bytes:
     """The next chunk of the backend's body (``b""`` at the end); errors mapped."""
     try:
         return await upstream.content.read(CHUNK_SIZE)
@@ -110,13 +115,13 @@ async def _read(upstream: aiohttp.ClientResponse) -> bytes:
         raise map_client_error(exc) from exc
 
 
-def _whole(upstream: aiohttp.ClientResponse, chunk: bytes, method: str) -> bool:
+def _whole(upstream: Upstream, chunk: bytes, method: str) -> bool:
     """True when ``chunk`` is the backend's entire, non-empty body, framed by Content-Length."""
     return bool(chunk) and upstream.content_length == len(chunk) and method != "HEAD"
 
 
 def _start_response(
-    upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None, *, whole: bytes | None = None
+    upstream: Upstream, extra: Mapping[str, str] | None, *, whole: bytes | None = None
 ) -> web.StreamResponse:
     response: web.StreamResponse
     if whole is not None:
@@ -131,7 +136,7 @@ def _start_response(
     return response
 
 
-async def relay(request: web.BaseRequest, upstream: aiohttp.ClientResponse, extra: Mapping[str, str] | None) -> Relayed:
+async def relay(request: web.BaseRequest, upstream: Upstream, extra: Mapping[str, str] | None) -> Relayed:
     """Stream the backend's answer to the client (or hand it back whole); ``extra`` headers are set.
 
     The first chunk is read before the client response starts, so a backend that fails at
