@@ -10,11 +10,22 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+from collections.abc import Mapping
 from random import getrandbits
 from typing import Final, NamedTuple
 
-__all__ = ["RequestIds", "apigw_id", "deployment_id", "request_id", "resource_id", "trace_root"]
+__all__ = [
+    "TRACE_HEADER",
+    "RequestIds",
+    "apigw_id",
+    "deployment_id",
+    "request_id",
+    "resource_id",
+    "trace_id",
+    "trace_root",
+]
 
+TRACE_HEADER: Final = "X-Amzn-Trace-Id"
 _UUID4_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
 _UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 variant
 
@@ -30,9 +41,16 @@ def apigw_id() -> str:
     return base64.urlsafe_b64encode(getrandbits(88).to_bytes(11, "big")).decode("ascii")
 
 
-def trace_root(now: float) -> str:
-    """An X-Ray style ``Root=1-{epoch seconds, hex}-{24 hex}``."""
-    return f"Root=1-{int(now):08x}-{getrandbits(96):024x}"
+def trace_root(now: float, request_id: str | None = None) -> str:
+    """An X-Ray style ``Root=1-{epoch seconds, hex}-{24 hex}``: from ``request_id`` when given, so
+    the backend, the Lambda event and the client's answer carry the same trace id; else random."""
+    unique = request_id.replace("-", "")[:24] if request_id else f"{getrandbits(96):024x}"
+    return f"Root=1-{int(now):08x}-{unique}"
+
+
+def trace_id(headers: Mapping[str, str], now: float, request_id: str) -> str:
+    """The request's ``X-Amzn-Trace-Id``: the caller's when it sent one, else the gateway's (``trace_root``)."""
+    return headers.get(TRACE_HEADER) or trace_root(now, request_id)
 
 
 class RequestIds(NamedTuple):

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
     )
     requests = list(_requests(args, text, err))
     api_arn = args.api_arn or _api_arn_of(requests)
-    policy = compile_policy(text, api_arn=api_arn, source_name=str(args.policy))
+    policy = compile_policy(text, api_arn=api_arn, source_name=str(args.policy), require_principal=True)
     if args.requests is None:
         err.write("".join(f"gatewaysim simulate: {note}\n" for note in context_notes(args.context, policy)))
     denied = False

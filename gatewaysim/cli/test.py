@@ -113,7 +113,7 @@ def _evaluator(scenario_file: ScenarioFile, policy: Path | None, settings: Setti
         from gatewaysim.imports import import_policy  # the readers load only when a file needs them
 
         document = import_policy(policy, account=api.account, region=api.region, api_id=api.id).document
-        compiled = compile_policy(dict(document), api_arn=api.arn, source_name=str(policy))
+        compiled = compile_policy(dict(document), api_arn=api.arn, source_name=str(policy), require_principal=True)
         return _engine(compiled.evaluate), f"policy `{policy}`"
     if settings is not None:
         chosen = _config_api(settings, api.id)

@@ -46,7 +46,7 @@ def default_policy_text() -> str:
 
 def _compile(checker: Checker, path: str, document: str | Mapping[str, Any], arn: str, source: str) -> LoadedPolicy:
     try:
-        return compile_policy(document, api_arn=arn, source_name=source), source, document
+        return compile_policy(document, api_arn=arn, source_name=source, require_principal=True), source, document
     except PolicyError as exc:
         checker.policy_errors.append((path, exc))
         return NO_POLICY
@@ -126,7 +126,8 @@ def template_policy(
         return NO_POLICY
     source = f"{item.file}: {imported.location}"
     try:
-        return compile_policy(imported.document, api_arn=arn, source_name=source), source, imported.document
+        compiled = compile_policy(imported.document, api_arn=arn, source_name=source, require_principal=True)
+        return compiled, source, imported.document
     except PolicyError as exc:
         checker.policy_errors.append((f"{path}.{item.key}", exc))
         return NO_POLICY

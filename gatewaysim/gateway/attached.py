@@ -74,7 +74,7 @@ def attach_policy(
 ) -> AttachedPolicy:
     """Compile ``document`` for the API ``api_arn`` (raises ``PolicyError``) and keep it as stored."""
     if compiled is None:
-        compiled = compile_policy(document, api_arn=api_arn, source_name=source_name)
+        compiled = compile_policy(document, api_arn=api_arn, source_name=source_name, require_principal=True)
     stored = expand_shorthand(_as_mapping(document), api_arn)
     return AttachedPolicy(compiled, stored, source, time.time(), statement_ids(stored))
 

@@ -27,6 +27,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from gatewaysim.config.limits import ListenerLimits
 from gatewaysim.gateway.exchange import Exchange
@@ -39,6 +40,7 @@ __all__ = [
     "LimitedProtocol",
     "head_bytes",
     "head_marking",
+    "without_server_header",
     "headers_too_large",
     "describe_limits",
     "fit_descriptors",
@@ -255,6 +257,17 @@ class LimitedProtocol(web.RequestHandler):
         response = self._error_response(status)
         response.force_close()
         return response
+
+
+async def _without_server(headers: CIMultiDict[str]) -> None:
+    headers.popall("Server", None)  # aiohttp's default `Python/3.x aiohttp/3.x`
+
+
+def without_server_header(writer: object) -> None:
+    """No ``Server: Python/... aiohttp/...`` on the answers written by ``writer`` (API Gateway sends
+    none; a backend's own ``Server`` arrives as ``x-amzn-Remapped-Server``)."""
+    if getattr(writer, "_on_headers_sent", False) is None:  # aiohttp's hook, called before the head is written
+        writer._on_headers_sent = _without_server  # type: ignore[attr-defined]
 
 
 def head_marking(

@@ -14,7 +14,7 @@ from typing import Any, Final, NamedTuple
 
 from aiohttp import web
 
-from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult
+from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, Rejection
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
@@ -99,6 +99,10 @@ class Exchange:
         rejection = verdict.response
         if rejection is None:  # pragma: no cover - flow sets a response on every refusal
             return self.fail("API_CONFIGURATION_ERROR", f"refused without a response: {verdict.explain()}")
+        return self.reject(rejection)
+
+    def reject(self, rejection: Rejection) -> web.Response:
+        """Answer with ``rejection``: its own status, text and ``x-amzn-ErrorType`` (``detail`` is logged)."""
         self.error = (rejection.error_type, rejection.detail or rejection.message or rejection.response_type)
         self.refused = rejection.response_type
         return self.responses.respond(rejection.response_type, self.ids, self._source, rejection=rejection)

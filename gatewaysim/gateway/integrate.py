@@ -32,6 +32,7 @@ from gatewaysim.gateway.authorize.stage import backend_headers
 from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.runtime import ApiRuntime
+from gatewaysim.ids import TRACE_HEADER, trace_id
 from gatewaysim.integrations.http_proxy.outgoing import outgoing_headers
 from gatewaysim.integrations.http_proxy.route import BackendTarget, backend_target
 from gatewaysim.integrations.lambda_proxy.event import EventInput
@@ -135,7 +136,7 @@ class IntegrationStage:
                 path=target.path,
                 query_string=target.query_string,
                 headers=headers,
-                response_headers=x.ids.headers(),
+                response_headers={**x.ids.headers(), TRACE_HEADER: headers[TRACE_HEADER]},
                 body=body,
                 prepared=True,  # outgoing_headers dropped the hop-by-hop headers already
                 method=target.method,
@@ -168,7 +169,7 @@ class IntegrationStage:
             logger.warning("%s %s: %s", ctx.ids.request_id, method.resource_path, answer.reason)
             return x.fail(answer.response_type, answer.reason)
         x.upstream = 0.0
-        return answer.response(x.ids.headers())
+        return answer.response({**x.ids.headers(), TRACE_HEADER: _trace(request, ctx)})
 
     async def _aws_proxy(
         self,
@@ -209,7 +210,7 @@ class IntegrationStage:
             accept=accept,
             partition=settings.partition,
             region=settings.region,
-            extra_headers=x.ids.headers(),
+            extra_headers={**x.ids.headers(), TRACE_HEADER: _trace(request, ctx)},
         )
         if outcome.invoked is not None:
             x.upstream = outcome.invoked.duration_ms
@@ -217,6 +218,11 @@ class IntegrationStage:
         if outcome.response is None:
             return x.fail(outcome.failure or "INTEGRATION_FAILURE", outcome.reason)
         return outcome.response
+
+
+def _trace(request: web.BaseRequest, ctx: RequestContext) -> str:
+    """The trace id successful answers carry (spec 6.1), the one the integration got."""
+    return trace_id(request.headers, ctx.request_time, ctx.ids.request_id)
 
 
 def _port(request: web.BaseRequest) -> int:

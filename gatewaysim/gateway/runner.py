@@ -20,7 +20,14 @@ from typing import Any
 from aiohttp import web
 
 from gatewaysim.config.limits import ListenerLimits
-from gatewaysim.gateway.connections import AcceptErrorLog, Connections, LimitedProtocol, head_marking, parser_limits
+from gatewaysim.gateway.connections import (
+    AcceptErrorLog,
+    Connections,
+    LimitedProtocol,
+    head_marking,
+    parser_limits,
+    without_server_header,
+)
 
 __all__ = ["AppServer", "Service", "http_url"]
 
@@ -52,9 +59,21 @@ class _ServiceServer(web.Server):
         kwargs = {**kwargs, **parser_limits(limits)}
         super().__init__(head_marking(service.handler), **kwargs)
         self._protocol_kwargs = kwargs
+        self.request_factory = self._request_without_server_header
         self._service = service
         self._limits = limits
         self.open_connections = Connections(limits.max_connections)
+
+    def _request_without_server_header(
+        self,
+        message: Any,
+        payload: Any,
+        protocol: web.RequestHandler,
+        writer: Any,
+        task: asyncio.Task[None],
+    ) -> web.BaseRequest:
+        without_server_header(writer)
+        return self._make_request(message, payload, protocol, writer, task)
 
     def __call__(self) -> web.RequestHandler:
         loop = asyncio.get_running_loop()

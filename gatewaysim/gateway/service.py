@@ -83,6 +83,7 @@ from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
 from gatewaysim.gateway.loops import running_loop_name
+from gatewaysim.gateway.no_route import no_method
 from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.gateway.recent import Recent
 from gatewaysim.gateway.refusal import explain_refusal
@@ -324,7 +325,7 @@ class Gateway:
             x.api_id = located.api_id
             if located.api_id is not None:
                 x.responses = self.apis[located.api_id].responses
-            return x.fail("MISSING_AUTHENTICATION_TOKEN", located.reason)
+            return no_method(request, x, located.reason)
         api, method, door = located.api, located.method, located.door
         x.api_id, x.settings, x.method, x.responses = api.settings.api_id, api.settings, method, api.responses
         repeated = self.identity.repeated(request.headers)
@@ -332,7 +333,7 @@ class Gateway:
             return x.fail("DEFAULT_4XX", f"identity header `{repeated}` is repeated")
         ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
         if method is None:
-            return x.fail("MISSING_AUTHENTICATION_TOKEN", f"no method `{ctx.http_method} {ctx.path}` on the api")
+            return no_method(request, x, f"no method `{ctx.http_method} {ctx.path}` on the api")
         if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):
             return x.fail("REQUEST_URI_TOO_LONG", f"method ARN is over {MAX_METHOD_ARN_BYTES} bytes")
         try:

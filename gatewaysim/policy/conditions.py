@@ -5,7 +5,8 @@ Logic (IAM user guide, "Condition operators" and "multivalued context keys"):
 * operators and keys within a block: AND; values of one key: OR; negated operators: NOR.
 * missing key: ordinary operators false, negated operators true; ``...IfExists`` true;
   ``ForAllValues:`` true (also for an empty set); ``ForAnyValue:`` false.
-* ``Null``: ``true`` means the key is absent, ``false`` that it is present.
+* ``Null``: ``true`` means the key is absent, ``false`` that it is present; under ``ForAllValues:``/
+  ``ForAnyValue:`` the set rules apply (a missing key is the empty set).
 * key names are case-insensitive.
 
 The qualifiers and ``IfExists`` are written once here as wrappers around the family tests in
@@ -180,8 +181,7 @@ class CompiledCondition:
     def _holds(self, values: tuple[str, ...] | None, context: Context) -> bool:
         spec = self.spec
         if self.is_null:
-            absent = not values
-            return any(test("", context) == absent for test in self.tests)
+            return self._null(values, context)
         if not values:
             if spec.if_exists or spec.qualifier == "ForAllValues":
                 return True
@@ -194,6 +194,19 @@ class CompiledCondition:
             if self._matches(value, context):
                 return not self.negated
         return self.negated
+
+    def _null(self, values: tuple[str, ...] | None, context: Context) -> bool:
+        """``Null``: ``true`` asks for an absent key. Under a set qualifier the request's values are a
+        set (a missing key is the empty set) and each value is present: ``ForAllValues`` holds for
+        the empty set, else when ``false`` is listed; ``ForAnyValue`` never for the empty set."""
+        wants_absent = [test("", context) for test in self.tests]
+        qualifier = self.spec.qualifier
+        if qualifier is None:
+            absent = not values
+            return any(wanted == absent for wanted in wants_absent)
+        if not values:
+            return qualifier == "ForAllValues"
+        return not all(wants_absent)
 
     def _matches(self, value: str, context: Context) -> bool:
         for test in self.tests:  # noqa: SIM110  # a plain loop: this is the hot path, any(genexpr) costs more

@@ -265,7 +265,10 @@ def evaluator_for(scenario_file: ScenarioFile) -> EvaluateFn:
 
     name = scenario_file.policy_path.name if scenario_file.policy_path else "inline policy"
     compiled = compile_policy(
-        dict(load_policy_document(scenario_file)), api_arn=scenario_file.api.arn, source_name=name
+        dict(load_policy_document(scenario_file)),
+        api_arn=scenario_file.api.arn,
+        source_name=name,
+        require_principal=True,
     )
 
     def evaluate(mapping: Mapping[str, Any]) -> Decision:

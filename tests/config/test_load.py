@@ -350,3 +350,11 @@ def test_unknown_override_name_suggests_the_closest() -> None:
     """A fixture keyword (``gatewaysim_gateway(trusted_proxy=...)``) is an override: the same hint."""
     with pytest.raises(ConfigError, match=r"unknown setting `trusted_proxy` \(did you mean `trusted_proxies`\?\)"):
         build_settings({}, overrides={"trusted_proxy": ["127.0.0.1/32"]})
+
+
+def test_a_resource_policy_without_principal_is_refused() -> None:
+    """Issue 17: a statement without Principal applied to everybody; API Gateway refuses such a policy."""
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    with pytest.raises(PolicyError) as info:
+        build_settings({"api": {"policy": document}})
+    assert str(info.value) == "policy `inline policy`: Statement[0]: needs `Principal` or `NotPrincipal`"

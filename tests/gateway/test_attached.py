@@ -48,7 +48,11 @@ def test_attach_compiles_and_keeps_the_document() -> None:
 def test_attach_refuses_a_bad_policy_with_located_problems() -> None:
     with pytest.raises(PolicyError) as caught:
         attach_policy({"Statement": [{"Effect": "Allow"}]}, api_arn=API, source="test")
-    assert caught.value.render().splitlines()[0] == "policy: Statement[0]: needs `Action` or `NotAction`"
+    assert caught.value.render().splitlines() == [
+        "policy: Statement[0]: needs `Principal` or `NotPrincipal`",  # a resource policy names who (issue 17)
+        "policy: Statement[0]: needs `Action` or `NotAction`",
+        "policy: Statement[0]: needs `Resource` or `NotResource`",
+    ]
 
 
 def test_from_settings_reuses_the_compiled_policy() -> None:

@@ -92,3 +92,10 @@ def test_identity_headers_spelt_with_underscores_never_reach_a_function() -> Non
     names = {name.lower() for name in event["headers"]}
     assert "x_gatewaysim_principal" not in names and "x.gatewaysim.source.vpce" not in names
     assert "x_other" in names
+
+
+def test_the_answer_carries_the_trace_id_the_function_got() -> None:
+    with ThreadedGateway(config=config(proxy_route("/echo", "echo", "GET"), functions=ECHO)) as gw:
+        reply = gw.request("/prod/echo")
+    assert reply.status == 200
+    assert reply.headers["X-Amzn-Trace-Id"] == reply.json()["event"]["headers"]["X-Amzn-Trace-Id"]

@@ -107,6 +107,17 @@ BOOL_BINARY_NULL = [
     ({"Null": {"aws:SourceVpce": "false"}}, {"aws:SourceVpce": "vpce-1"}, True),
     ({"Null": {"aws:SourceVpce": "false"}}, {}, False),
     ({"Null": {"aws:SourceVpce": False}}, {"aws:SourceVpce": "vpce-1"}, True),
+    # issue 17: under a set qualifier a missing key is the empty set, and every value is present
+    ({"ForAllValues:Null": {"aws:TagKeys": "true"}}, {}, True),
+    ({"ForAllValues:Null": {"aws:TagKeys": "false"}}, {}, True),  # was false: the empty set holds
+    ({"ForAllValues:Null": {"aws:TagKeys": "true"}}, {"aws:TagKeys": ["a", "b"]}, False),
+    ({"ForAllValues:Null": {"aws:TagKeys": "false"}}, {"aws:TagKeys": ["a", "b"]}, True),
+    ({"ForAnyValue:Null": {"aws:TagKeys": "true"}}, {}, False),  # was true: the empty set never holds
+    ({"ForAnyValue:Null": {"aws:TagKeys": "false"}}, {}, False),
+    ({"ForAnyValue:Null": {"aws:TagKeys": "true"}}, {"aws:TagKeys": ["a"]}, False),
+    ({"ForAnyValue:Null": {"aws:TagKeys": "false"}}, {"aws:TagKeys": ["a"]}, True),
+    ({"ForAnyValue:Null": {"aws:TagKeys": ["true", "false"]}}, {"aws:TagKeys": ["a"]}, True),
+    ({"ForAllValues:Null": {"aws:TagKeys": "false"}}, {"aws:TagKeys": []}, True),  # empty list: empty set
 ]
 
 IP = [

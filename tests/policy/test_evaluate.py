@@ -6,7 +6,9 @@ import json
 import subprocess
 import sys
 
-from gatewaysim.policy import Outcome, Request, compile_policy, evaluate
+import pytest
+
+from gatewaysim.policy import Outcome, PolicyError, Request, compile_policy, evaluate
 
 API = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
 ALLOW_ALL = {
@@ -123,3 +125,19 @@ def test_policy_package_imports_neither_aiohttp_nor_asyncio() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_statement_without_principal_never_applies_to_everybody() -> None:
+    """Issue 17: `evaluate` used to apply a Principal-less statement to every caller. A resource
+    policy must name who it applies to (API Gateway refuses it otherwise); an identity policy
+    (a Lambda authorizer's answer) compiled as such still applies to its caller."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "execute-api:Invoke", "Resource": f"{API}/*"}],
+    }
+    request = {"principal": "anonymous", "resource": f"{API}/prod/GET/x"}
+    with pytest.raises(PolicyError) as info:
+        evaluate(document, request)
+    assert str(info.value) == "policy: Statement[0]: needs `Principal` or `NotPrincipal`"
+    identity = compile_policy(document)  # require_principal=False: an identity policy
+    assert evaluate(identity, request).outcome is Outcome.ALLOW

@@ -46,5 +46,5 @@ def outgoing_headers(
     out["X-Forwarded-Port"] = str(port)
     out["X-Amzn-Apigateway-Api-Id"] = ctx.api_id
     if "X-Amzn-Trace-Id" not in out:
-        out["X-Amzn-Trace-Id"] = trace_root(ctx.request_time)
+        out["X-Amzn-Trace-Id"] = trace_root(ctx.request_time, ctx.ids.request_id)
     return out

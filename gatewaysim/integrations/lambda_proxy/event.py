@@ -111,7 +111,7 @@ def _headers(event: EventInput) -> tuple[dict[str, str], dict[str, list[str]]]:
     ctx = event.ctx
     trace = spelling.get("x-amzn-trace-id")
     if trace is None:
-        value = trace_root(ctx.request_time)
+        value = trace_root(ctx.request_time, ctx.ids.request_id)
         single["X-Amzn-Trace-Id"], multi["X-Amzn-Trace-Id"] = value, [value]
     forwarded = (ctx.forwarded_for, _PORTS.get(event.port) or str(event.port), "https" if ctx.secure else "http")
     for name, value in zip(_FORWARDED, forwarded, strict=True):  # the client's were dropped (`drop`)
