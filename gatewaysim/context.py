@@ -7,7 +7,8 @@ it without importing the gateway that calls the integration.
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from collections.abc import Mapping
+from typing import Any, Final, NamedTuple
 
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Request
@@ -43,6 +44,7 @@ class RequestContext(NamedTuple):
     policy_request: Request
     api_key: str | None = None  # the key checked for this method ($context.identity.apiKey); None: none checked
     api_key_id: str | None = None  # its id ($context.identity.apiKeyId)
+    client_cert: Mapping[str, Any] | None = None  # mutual TLS: $context.identity.clientCert (gateway.tls)
 
     @property
     def full_path(self) -> str:

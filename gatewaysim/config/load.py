@@ -55,7 +55,7 @@ from gatewaysim.config.door.references import reference_findings
 from gatewaysim.config.door.settings import DOOR_FIELDS, DOOR_KEYS, DoorSettings, parse_door, template_keys
 from gatewaysim.config.door.throttle import Throttle, throttle
 from gatewaysim.config.environment import expand_environment
-from gatewaysim.config.fields import Checker, IPNetwork
+from gatewaysim.config.fields import INVALID, Checker, IPNetwork
 from gatewaysim.config.forward import ForwardSettings
 from gatewaysim.config.functions import FunctionSettings, functions_section
 from gatewaysim.config.limits import ListenerLimits, limits_section
@@ -81,6 +81,7 @@ from gatewaysim.config.template import (
     template_stages,
 )
 from gatewaysim.config.template_integrations import template_functions
+from gatewaysim.config.tls import TlsSettings, tls_section
 from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.lint.findings import ERROR, Finding
 from gatewaysim.policy import CompiledPolicy
@@ -193,6 +194,7 @@ class Settings:
     account_throttling: Throttle | None = None  # AWS: 10,000 rps, burst 5,000 per account and region; off here
     findings: tuple[Finding, ...] = ()  # what names something undeclared, and other traps (config.door.references)
     limits: ListenerLimits = field(default_factory=ListenerLimits)  # what one client may cost (config.limits)
+    tls: TlsSettings | None = None  # the TLS listener, mutual TLS (config.tls); None: plain HTTP
     loop: str | None = None  # uvloop | asyncio; None: uvloop where installed (config.serving)
     workers: int = 1  # processes sharing the port (gateway.workers)
     store: StoreSettings | None = None  # the shared store (Redis); None: in-process state
@@ -279,6 +281,7 @@ _TOP_FIELDS: Final[f.Table] = {
     "account_throttling": throttle,
     "functions": lambda c, path, raw: raw,
     "limits": limits_section,
+    "tls": lambda c, path, raw: raw,  # parsed below, once the file's directory is known
     **SERVING_FIELDS,  # loop, workers, store (config/serving.py)
 }
 
@@ -327,6 +330,10 @@ def build_settings(
     if "api" in top and "apis" in top:
         checker.add("apis", "give either `api` (one API) or `apis` (a list), not both")
     functions = functions_section(checker, "functions", top.get("functions"), base_dir or Path.cwd())
+    if "tls" in top:
+        top["tls"] = tls_section(checker, "tls", top["tls"], base_dir or Path.cwd())
+        if top["tls"] is INVALID:
+            del top["tls"]
     declared = top.get("functions") or {}
     checker.functions = frozenset(map(str, declared)) if isinstance(declared, Mapping) else None  # bad ones too
     apis = _parse_apis(checker, top, base_dir or Path.cwd())

@@ -35,6 +35,7 @@ from gatewaysim.config.fields import IPNetwork
 from gatewaysim.config.load import ApiSettings, IdentitySettings
 from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
 from gatewaysim.gateway.paths import Target
+from gatewaysim.gateway.tls import client_certificate
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Request
 from gatewaysim.policy.principals import principal_context_keys
@@ -182,9 +183,14 @@ class IdentityResolver:
         headers = request.headers
         peer = request_peer(request)
         source_ip, forwarded_for = self.trusted_proxies.addresses(peer, headers.getall(_XFF, ()))
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport is not None else None
         secure = self.settings.secure_transport
         if secure is None:
-            secure = request.transport is not None and request.transport.get_extra_info("sslcontext") is not None
+            secure = ssl_object is not None or (
+                transport is not None and transport.get_extra_info("sslcontext") is not None
+            )
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         believed = self.believes_headers(peer)  # SECURITY: judged by the socket peer, never a header
         principal = (headers.get(self._principal_header, "").strip() if believed else "") or ANONYMOUS
         current_time, epoch_time = time_keys(int(now))
@@ -222,6 +228,7 @@ class IdentityResolver:
             secure=secure,
             request_time=now,
             policy_request=policy_request,
+            client_cert=client_certificate(der) if der else None,  # mutual TLS (gateway.tls)
         )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Service:
     ``stopping()``, when given, is called as shutdown begins, before the drain: it ends what would
     never finish by itself (live event streams), so the drain does not wait for them.
     ``limits``: the connection limits (``gatewaysim.gateway.connections``); the defaults when None.
+    ``ssl``: the listener speaks TLS with this context (``gatewaysim.gateway.tls``).
     """
 
     handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
@@ -49,6 +51,7 @@ class Service:
     error_response: Callable[[int], web.StreamResponse] | None = None
     stopping: Callable[[], None] | None = None
     limits: ListenerLimits | None = None
+    ssl: ssl.SSLContext | None = None
 
 
 class _ServiceServer(web.Server):
@@ -82,9 +85,9 @@ class _ServiceServer(web.Server):
         )
 
 
-def http_url(host: str, port: int) -> str:
-    """``http://host:port`` with IPv6 literals in brackets."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def http_url(host: str, port: int, scheme: str = "http") -> str:
+    """``http://host:port`` (or ``https``) with IPv6 literals in brackets."""
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 class AppServer:
@@ -108,6 +111,7 @@ class AppServer:
         self._runner: web.BaseRunner
         self._lifecycle = contextlib.AsyncExitStack()
         self.connections: Connections | None = None
+        self._ssl = app.ssl if isinstance(app, Service) else None
         if isinstance(app, Service):
             server = _ServiceServer(app, access_log=None)
             self.connections = server.open_connections
@@ -119,7 +123,7 @@ class AppServer:
     @property
     def url(self) -> str:
         """The base URL, valid once started."""
-        return http_url(self.host, self.port)
+        return http_url(self.host, self.port, "https" if self._ssl is not None else "http")
 
     async def start(self) -> None:
         """Start the application (startup hooks or the service's lifecycle run first) and listen."""
@@ -133,11 +137,12 @@ class AppServer:
             raise
         self._started = True
         try:
-            site = web.TCPSite(self._runner, self.host, self.port, reuse_port=self.reuse_port)
+            site = web.TCPSite(self._runner, self.host, self.port, reuse_port=self.reuse_port, ssl_context=self._ssl)
             await site.start()
             self.port = int(self._runner.addresses[0][1])
             for host in self.extra_hosts:  # the same port on further addresses
-                await web.TCPSite(self._runner, host, self.port, reuse_port=self.reuse_port).start()
+                site = web.TCPSite(self._runner, host, self.port, reuse_port=self.reuse_port, ssl_context=self._ssl)
+                await site.start()
         except BaseException:
             await self.close()
             raise

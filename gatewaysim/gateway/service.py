@@ -93,6 +93,7 @@ from gatewaysim.gateway.runner import AppServer, Service
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.gateway.shadow import shadow_difference
 from gatewaysim.gateway.shared import shared_state
+from gatewaysim.gateway.tls import listener_tls
 from gatewaysim.gateway.workers import WorkerRole
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
@@ -233,6 +234,7 @@ class Gateway:
             if settings.admin.enabled
             else None
         )
+        self.tls = listener_tls(settings.tls, settings.host)  # a generated certificate is made here
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
@@ -245,7 +247,10 @@ class Gateway:
         # SECURITY: every request is the gateway's. aiohttp's low-level server has no router, so
         # nothing decodes or dot-collapses the target before the gateway judges it, and no
         # CONNECT or `%0a` target is answered by aiohttp's own 404 (nor costs a router lookup).
-        return Service(self.handle, self.lifecycle, self.unparsed_response, self.feed.close, self.settings.limits)
+        context = self.tls.context if self.tls is not None else None
+        return Service(
+            self.handle, self.lifecycle, self.unparsed_response, self.feed.close, self.settings.limits, context
+        )
 
     @staticmethod
     def unparsed_response(status: int) -> web.StreamResponse:
@@ -510,6 +515,7 @@ async def serve(
         for sig in signals:
             loop.add_signal_handler(sig, on_signal, sig)
         serving = [f"event loop: {running_loop_name()}", describe_limits(limits, connections)]
+        serving += gateway.tls.describe() if gateway.tls is not None else []
         if worker is not None:
             serving.append(f"worker: {worker.index} of {worker.count} (pid {os.getpid()})")
         out.write(banner(gateway.settings, gateway.apis, server.url, serving) + "\n")

@@ -141,6 +141,8 @@ def _identity(event: EventInput) -> dict[str, Any]:
         found = _CREDENTIAL.search(event.headers.get("Authorization", "")) or _QUERY_CREDENTIAL.search(ctx.query_string)
         values = (found[1] if found else None, keys.get("aws:principalaccount", (None,))[0], user_id, user_id)
         identity.update(zip(_IAM_FIELDS, (*values, ctx.principal), strict=True))
+    if ctx.client_cert is not None:  # mutual TLS only (spec 10.1): the caller's certificate (gateway.tls)
+        identity["clientCert"] = {**ctx.client_cert, "validity": dict(ctx.client_cert["validity"])}
     if ctx.api_key is not None:  # only when the method checked a key (spec 13.3)
         identity["apiKey"] = ctx.api_key
         identity["apiKeyId"] = ctx.api_key_id
