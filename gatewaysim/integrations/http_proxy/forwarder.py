@@ -193,9 +193,14 @@ class Forwarder:
     async def _send_lean(
         self, method: str, url: URL, headers: CIMultiDict[str], body: AsyncIterator[bytes] | bytes, upload: Upload
     ) -> Upstream:
-        """``_send`` for a plain-HTTP backend, on aiohttp's lower layers (``upstream.py``); errors mapped the same."""
+        """``_send`` for a plain-HTTP backend, on aiohttp's lower layers (``upstream.py``); errors mapped the same.
+
+        A body in hand needs no task-wide deadline: the connection's read timer is the timeout.
+        """
         timeout_s = upload.timeout_s
         try:
+            if isinstance(body, bytes):
+                return await self._pool.request(method, url, headers, body, timeout_s)
             async with asyncio.timeout(timeout_s) as deadline:
                 upload.deadline = deadline
                 try:
@@ -207,7 +212,7 @@ class Forwarder:
                 raise RequestTooLarge(too_large_message(upload.limit)) from exc
             if upload.client_error is not None:
                 raise _ClientGone(upload.client_error) from exc
-            if type(exc) is TimeoutError:  # our own deadline
+            if isinstance(exc, TimeoutError) and not isinstance(exc, aiohttp.ConnectionTimeoutError):
                 raise UpstreamTimeout(f"no answer from the backend within `{timeout_s}` s") from exc
             raise map_client_error(exc) from exc
 

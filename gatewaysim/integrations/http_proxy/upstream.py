@@ -27,7 +27,13 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
-from aiohttp import ClientConnectorError, ClientResponseError, RequestInfo, ServerDisconnectedError, ServerTimeoutError
+from aiohttp import (
+    ClientConnectorError,
+    ClientResponseError,
+    ConnectionTimeoutError,
+    RequestInfo,
+    ServerDisconnectedError,
+)
 from aiohttp.client_proto import ResponseHandler
 from aiohttp.client_reqrep import ConnectionKey
 from aiohttp.http_exceptions import HttpProcessingError
@@ -105,12 +111,19 @@ class UpstreamPool:
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     async def request(
-        self, method: str, url: URL, headers: CIMultiDict[str], body: bytes | AsyncIterator[bytes]
+        self,
+        method: str,
+        url: URL,
+        headers: CIMultiDict[str],
+        body: bytes | AsyncIterator[bytes],
+        timeout_s: float | None = None,
     ) -> UpstreamResponse:
         """Send one request (``headers`` complete: ``Host``, ``Content-Length`` when known); the answer's head.
 
         A streamed ``body`` without ``Content-Length`` goes chunked. Only a body in hand is sent again
-        when a kept-alive connection turns out closed.
+        when a kept-alive connection turns out closed. ``timeout_s`` (a body in hand): how long the
+        backend may stay silent, on the connection's own read timer (``ServerTimeoutError``), and how
+        long getting a connection may take; without it the caller bounds the whole exchange.
         """
         key = (url.raw_host or "", url.port or 80)
         streamed = not isinstance(body, bytes)
@@ -118,15 +131,15 @@ class UpstreamPool:
             headers[_TRANSFER_ENCODING] = "chunked"
         head = _serialize_headers(f"{method} {url.raw_path_qs} HTTP/1.1", headers)  # SECURITY: refuses CR/LF
         skip_payload = method == "HEAD"
-        protocol, reused = await self._acquire(key)
+        protocol, reused = await self._acquire(key, timeout_s=timeout_s)
         try:
-            return await self._exchange(method, url, key, protocol, head, body, skip_payload)
+            return await self._exchange(method, url, key, protocol, head, body, skip_payload, timeout_s)
         except (ServerDisconnectedError, ConnectionResetError, BrokenPipeError):
             if not reused or streamed:
                 raise
         # the backend closed the kept-alive connection before reading this request: once more, afresh
-        protocol, _ = await self._acquire(key, fresh=True)
-        return await self._exchange(method, url, key, protocol, head, body, skip_payload)
+        protocol, _ = await self._acquire(key, fresh=True, timeout_s=timeout_s)
+        return await self._exchange(method, url, key, protocol, head, body, skip_payload, timeout_s)
 
     async def _exchange(
         self,
@@ -137,6 +150,7 @@ class UpstreamPool:
         head: bytes,
         body: bytes | AsyncIterator[bytes],
         skip_payload: bool,
+        timeout_s: float | None,
     ) -> UpstreamResponse:
         transport = protocol.transport
         try:
@@ -149,6 +163,9 @@ class UpstreamPool:
                 protocol._gatewaysim_head = skip_payload  # type: ignore[attr-defined]
             if isinstance(body, bytes):
                 transport.write(head + body if body else head)
+                if timeout_s is not None:  # one timer for the whole wait, reset as bytes arrive
+                    protocol.read_timeout = timeout_s
+                    protocol.start_timeout()
             else:
                 await _stream(protocol, head, body, chunked=_TRANSFER_ENCODING in headers_of(head))
             message, payload = await protocol.read()
@@ -163,7 +180,9 @@ class UpstreamPool:
             raise
         return UpstreamResponse(self, key, protocol, message, payload)
 
-    async def _acquire(self, key: tuple[str, int], *, fresh: bool = False) -> tuple[ResponseHandler, bool]:
+    async def _acquire(
+        self, key: tuple[str, int], *, fresh: bool = False, timeout_s: float | None = None
+    ) -> tuple[ResponseHandler, bool]:
         """A connection to ``key``: an idle one (reused True), else a new one within the limit."""
         idle = self._idle.get(key)
         while idle and not fresh:
@@ -171,6 +190,10 @@ class UpstreamPool:
             if protocol.is_connected():
                 return protocol, True
             self.forget()
+        async with asyncio.timeout(timeout_s):  # only here, off the kept-alive path
+            return await self._wait_or_connect(key, fresh)
+
+    async def _wait_or_connect(self, key: tuple[str, int], fresh: bool) -> tuple[ResponseHandler, bool]:
         while self._open >= self.limit and not self._evict():
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -198,7 +221,7 @@ class UpstreamPool:
             async with asyncio.timeout(self.connect_timeout_s):
                 _, protocol = await loop.create_connection(lambda: ResponseHandler(loop), key[0], key[1])
         except TimeoutError as exc:  # as ClientSession says it: a connect timeout
-            raise ServerTimeoutError(f"Connection timeout to host http://{key[0]}:{key[1]}") from exc
+            raise ConnectionTimeoutError(f"Connection timeout to host http://{key[0]}:{key[1]}") from exc
         except OSError as exc:  # refused, unreachable: the error ClientSession raises, same message
             connection = ConnectionKey(key[0], key[1], False, True, None, None, None)
             raise ClientConnectorError(connection, exc) from exc
