@@ -30,7 +30,6 @@ from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
 from gatewaysim.gateway.loops import event_loop
 from gatewaysim.gateway.service import serve
-from gatewaysim.gateway.workers import WorkerRole, supervise
 from gatewaysim.suggest import did_you_mean
 
 __all__ = ["COMMANDS", "Command", "build_parser", "main", "unknown_command"]
@@ -161,11 +160,15 @@ def _run_serve(args: argparse.Namespace, out: TextIO) -> int:
     settings = load_settings(args.config, overrides)
     loop_factory, _ = event_loop(settings.loop, settings.source)
     _one_line_logging()
-    role = WorkerRole.parse(args.worker) if args.worker else None
+    role = None
     try:
-        if settings.workers > 1 and role is None:  # the supervisor: it serves nothing itself
-            asyncio.run(supervise(settings, getattr(args, "argv", ()), out))
-            return 0
+        if args.worker or settings.workers > 1:
+            from gatewaysim.gateway import workers  # only to run several processes
+
+            role = workers.WorkerRole.parse(args.worker) if args.worker else None
+            if role is None:  # the supervisor: it serves nothing itself
+                asyncio.run(workers.supervise(settings, getattr(args, "argv", ()), out))
+                return 0
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             reload = lambda: load_settings(args.config, overrides)  # noqa: E731 - as at startup
             runner.run(serve(settings, out, reload_settings=reload, worker=role))

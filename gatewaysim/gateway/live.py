@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any, Final
 
 from gatewaysim.errors import PolicyError, StoreError
 from gatewaysim.gateway.attached import AttachedPolicy, attach_policy
-from gatewaysim.store.redis import RedisStore
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
+    from gatewaysim.store.redis import RedisStore
 
 __all__ = ["ACK_TIMEOUT_S", "SLOTS", "LiveSlots", "SharedLiveSlots", "fingerprint"]
 

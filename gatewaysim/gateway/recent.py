@@ -24,13 +24,15 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
 from gatewaysim.observe.decisions import DecisionLog, DecisionQuery
 from gatewaysim.observe.feed import RequestFeed
-from gatewaysim.store.redis import RedisStore
+
+if TYPE_CHECKING:
+    from gatewaysim.store.redis import RedisStore
 
 __all__ = ["FOLLOW_REFRESH_S", "Recent"]
 

@@ -43,7 +43,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
@@ -94,7 +94,6 @@ from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.gateway.shadow import shadow_difference
 from gatewaysim.gateway.shared import shared_state
 from gatewaysim.gateway.tls import listener_tls
-from gatewaysim.gateway.workers import WorkerRole
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set
@@ -104,6 +103,9 @@ from gatewaysim.observe.access_log import AccessLog
 from gatewaysim.observe.dashboard import Dashboard
 from gatewaysim.observe.decisions import DecisionLog
 from gatewaysim.observe.feed import RequestFeed
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.workers import WorkerRole
 
 __all__ = [
     "FORWARD_ERRORS",

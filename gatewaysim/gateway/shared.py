@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING
 
 from gatewaysim.config.load import Settings
 from gatewaysim.gateway.door.limits import Clock, InProcessLimits, LimitStore
-from gatewaysim.gateway.door.shared_limits import RedisLimits
-from gatewaysim.gateway.live import LiveSlots, SharedLiveSlots
-from gatewaysim.store.redis import RedisStore
+from gatewaysim.gateway.live import LiveSlots
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
+    from gatewaysim.store.redis import RedisStore
 
 __all__ = ["SharedState", "shared_state"]
 
@@ -44,8 +43,9 @@ class SharedState:
             return
         await self.store.start()
         try:
-            if isinstance(self.limits, RedisLimits):
-                await self.limits.start(self.clock())
+            start = getattr(self.limits, "start", None)  # the shared store's: when it first served
+            if start is not None:
+                await start(self.clock())
             await self.live.start(self.apis)
             yield
         finally:
@@ -56,5 +56,9 @@ def shared_state(settings: Settings, apis: Mapping[str, ApiRuntime], clock: Cloc
     """The in-process pieces, or the shared ones when ``settings.store`` names a store."""
     if settings.store is None:
         return SharedState(None, LiveSlots(), InProcessLimits(clock), apis, clock)
+    from gatewaysim.gateway.door.shared_limits import RedisLimits  # only with a store: startup stays lean
+    from gatewaysim.gateway.live import SharedLiveSlots
+    from gatewaysim.store.redis import RedisStore
+
     store = RedisStore(settings.store.url, settings.store.namespace, display_url=settings.store.display_url)
     return SharedState(store, SharedLiveSlots(store, apis), RedisLimits(store), apis, clock)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import aiohttp
 from aiohttp import web
@@ -41,7 +41,6 @@ from gatewaysim.authorizers.base import (
     configuration_error,
 )
 from gatewaysim.authorizers.lambda_ import LambdaAuthorizer
-from gatewaysim.authorizers.shared_cache import SharedAnswerCache, scope_of
 from gatewaysim.config.auth import AuthSettings
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
@@ -49,7 +48,9 @@ from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
 from gatewaysim.ids import resource_id
 from gatewaysim.policy import CompiledPolicy, Decision, Request
 from gatewaysim.policy.principals import principal_context_keys
-from gatewaysim.store.redis import RedisStore
+
+if TYPE_CHECKING:
+    from gatewaysim.store.redis import RedisStore
 
 __all__ = [
     "AUTHORIZER_HEADERS",
@@ -187,6 +188,8 @@ class AuthorizerHost:
             self.session = aiohttp.ClientSession(trust_env=False)
         built = auth.build(self.session)
         if self.store is not None:
+            from gatewaysim.authorizers.shared_cache import SharedAnswerCache, scope_of  # only with a store
+
             for name, authorizer in built.items():
                 if isinstance(authorizer, LambdaAuthorizer) and authorizer.caching:
                     scope = scope_of(api_id, name, repr(authorizer.config))
