@@ -278,3 +278,20 @@ async def test_the_admin_root_lists_what_is_there(backend: RecordingBackend) -> 
     assert listed["/_gatewaysim/apis/{api-id}/policy"]["methods"] == ["GET", "PUT", "DELETE"]
     assert all(item["description"] for item in listed.values())
     assert reply.json()["apis"] == ["abcdef1234"]
+
+
+async def test_many_distinct_policies_keep_the_pattern_cache_within_its_budget(backend: RecordingBackend) -> None:
+    """Issue 17: 300 PUTs of different 60 KB policies grew memory by ~209 KB each (a regex cache
+    bounded by count only). The compiled-pattern cache is bounded in bytes."""
+    from gatewaysim.policy.matching import MATCHER_CACHE
+
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        for n in range(40):
+            resources = [f"execute-api:/prod/GET/{n}/{i}/*/x{'?' * 3}/*" + "p" * 330 for i in range(150)]
+            reply = await _put(gw, policy(statement(resource=resources)))  # ~58 KB, 150 patterns
+            assert reply.status == 200, reply.body[:200]
+            assert MATCHER_CACHE.bytes <= MATCHER_CACHE.max_bytes
+        allowed = await request_from(gw.url + f"/prod/39/1/a/xyyy/b{'p' * 330}")
+        denied = await request_from(gw.url + f"/prod/39/1/a/xyy/b{'p' * 330}")
+    assert (allowed.status, denied.status) == (200, 403)
+    assert len(MATCHER_CACHE) <= MATCHER_CACHE.max_items
