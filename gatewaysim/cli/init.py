@@ -121,4 +121,5 @@ def _next_steps(example: str) -> str:
         f"  gatewaysim test {example}.scenarios.yaml        # the policy against the scenarios, no server\n"
         f"  gatewaysim check {example}.json                 # lint the policy\n"
         f"  gatewaysim serve --config {CONFIG_NAME}          # run the gateway in front of the demo backend\n"
+        f"  (`gatewaysim policy` and `tail` need the admin token in {CONFIG_NAME}: GATEWAYSIM_ADMIN_TOKEN=...)\n"
     )

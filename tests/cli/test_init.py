@@ -75,3 +75,23 @@ def test_the_examples_ship_in_the_package() -> None:
     needed += [f"data/examples/{name}.scenarios.yaml" for name in examples()] + ["data/starter/gateway.yaml"]
     for path in needed:
         assert any(fnmatch.fnmatch(path, glob) for glob in globs), path
+
+
+def test_shipped_configs_that_trust_a_proxy_guard_their_admin_api(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17: `config/gateway.yaml` trusted 127.0.0.1 and set no token; through a local proxy
+    anyone could replace the policy. Every shipped config that trusts a proxy turns the admin API
+    off or sets a token (`init` writes a random one, different each time)."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["init"]) == 0
+    first = load_settings(tmp_path / "gateway.yaml").admin.token
+    assert main(["init", "--force"]) == 0
+    capsys.readouterr()
+    shipped = [load_settings(tmp_path / "gateway.yaml")] + [
+        load_settings(p) for p in sorted(REPO.glob("config/*.yaml"))
+    ]
+    trusting = [s for s in shipped if s.identity.trusted_proxies]
+    assert len(trusting) >= 2  # the starter and config/gateway.yaml
+    assert all(not s.admin.enabled or s.admin.token for s in trusting)
+    assert first and len(first) >= 24 and first != shipped[0].admin.token
