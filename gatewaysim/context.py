@@ -45,6 +45,20 @@ class RequestContext(NamedTuple):
     api_key: str | None = None  # the key checked for this method ($context.identity.apiKey); None: none checked
     api_key_id: str | None = None  # its id ($context.identity.apiKeyId)
     client_cert: Mapping[str, Any] | None = None  # mutual TLS: $context.identity.clientCert (gateway.tls)
+    sent_path: str = ""  # the path as sent, stage included (`/prod//pets/`); "": the same as full_path
+
+    @property
+    def context_path(self) -> str:
+        """``$context.path`` as AWS shows it: the path as sent, stage included (spec 18.4)."""
+        return self.sent_path or self.full_path
+
+    @property
+    def event_path(self) -> str:
+        """The proxy event's ``path``: the path as sent after the stage, its leading slashes made one."""
+        if not self.sent_path:
+            return self.path
+        after = self.sent_path[len(self.stage) + 1 :]
+        return "/" + after.lstrip("/")
 
     @property
     def full_path(self) -> str:

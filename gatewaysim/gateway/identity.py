@@ -229,6 +229,7 @@ class IdentityResolver:
             request_time=now,
             policy_request=policy_request,
             client_cert=client_certificate(der) if der else None,  # mutual TLS (gateway.tls)
+            sent_path=target.sent,
         )
 
 

@@ -18,13 +18,18 @@ is already decoded and dot-collapsed). Rules, in order:
    upper-case hex (``%c3%a9`` -> ``%C3%A9``). Encoded ``/`` (``%2F``), ``\\`` (``%5C``) and
    encoded control characters (``%00``-``%1F``, ``%7F``) are refused. Decoding runs once, so
    ``%252e`` stays ``%252e``.
-4. The first segment is the stage. After it, the path is split on ``/``: ``.`` and ``..``
-   segments (raw or decoded) and empty segments (``//`` or a trailing ``/``) are refused. Only
-   the root may end in a slash: ``/prod`` and ``/prod/`` both name the root ``/``. A trailing
-   slash is refused because many backends serve ``/admin/`` as ``/admin`` while a policy sees two
-   different ARNs (a Deny on ``.../GET/admin`` would not cover ``admin/``). For the same reason
-   a segment ending in ``.`` (``admin.``, ``admin..``) or starting or ending in an encoded space
-   (``admin%20``) is refused: Windows/IIS and some frameworks trim them.
+4. The first segment is the stage (slashes before it are one: ``//prod/pets`` is
+   ``/prod/pets``). After it, the path is split on ``/``: ``.`` and ``..`` segments (raw or
+   decoded) are refused. Empty segments (``/prod//pets``, ``/prod/pets//1``, a trailing ``/``)
+   collapse: the path judged, routed and forwarded is ``/pets`` or ``/pets/1``. AWS accepts all of
+   these (spec 18.4, recorded against AWS: ``/stage/proxy-value/`` and ``/stage//proxy-value``
+   reach ``{proxy+}`` as ``proxy-value``). Collapsing rather than keeping them is the safe
+   reading: many backends serve ``/admin/`` or ``//admin`` as ``/admin``, so a Deny on
+   ``.../GET/admin`` must cover them, and it does because they are judged as ``admin``. The path
+   as sent (``Target.sent``) is kept for the Lambda proxy event's ``path`` and
+   ``requestContext.path``, which show it as AWS does. A segment ending in ``.`` (``admin.``,
+   ``admin..``) or starting or ending in an encoded space (``admin%20``) is refused:
+   Windows/IIS and some frameworks trim them.
 5. Case is kept (API Gateway paths are case-sensitive).
 
 The method must be one API Gateway routes (``ROUTABLE_METHODS``, upper case): a lower-case
@@ -67,12 +72,15 @@ class Target:
     """A normalised request target: ``/{stage}{path}?{query_string}``.
 
     ``path`` is what follows the stage (``/`` for the root, ``/pets/1`` otherwise); it is the
-    path in the method ARN and, with ``strip_stage``, the path the backend gets.
+    path in the method ARN and, with ``strip_stage``, the path the backend gets. ``sent`` is the
+    path as the client sent it, stage included, with the escapes of rule 3 applied and the
+    slashes before the stage made one (``/prod//pets/``); empty for a target built by hand.
     """
 
     stage: str
     path: str
     query_string: str
+    sent: str = ""
 
     @property
     def full_path(self) -> str:
@@ -95,22 +103,22 @@ def parse_target(raw_target: str) -> Target | Rejected:
     normal = normalise_path(path)
     if isinstance(normal, Rejected):
         return normal
-    stage, _, rest = normal[1:].partition("/")
+    sent = "/" + normal.lstrip("/")  # `//prod/pets` names the stage `prod` (spec 18.4)
+    stage, _, rest = sent[1:].partition("/")
     if not stage:
         return Rejected("no stage in the path")
     if stage in _DOT_SEGMENTS:
         return Rejected("dot segment in the path")
-    if not rest:
-        return Target(stage, "/", query)  # `/prod` and `/prod/` are the root
-    segments = rest.split("/")
+    # SECURITY: `//` and a trailing `/` collapse, so one path is judged, routed and forwarded (rule 4)
+    segments = [s for s in rest.split("/") if s]
+    if not segments:
+        return Target(stage, "/", query, sent)  # `/prod`, `/prod/` and `/prod//` are the root
     if any(s in _DOT_SEGMENTS for s in segments):
         return Rejected("dot segment in the path")  # SECURITY: `..` could climb out of the ARN
-    if "" in segments:
-        return Rejected("empty path segment (`//` or a trailing `/`)")  # SECURITY: see rule 4
     trimmed = next((s for s in segments if s.endswith((".", _SPACE)) or s.startswith(_SPACE)), None)
     if trimmed is not None:  # SECURITY: backends that trim `admin.` or `admin%20` serve `admin`
         return Rejected(f"segment `{trimmed}` ends in `.` or starts or ends in a space (rule 4)")
-    return Target(stage, "/" + rest, query)
+    return Target(stage, "/" + "/".join(segments), query, sent)
 
 
 def normalise_path(raw_path: str) -> str | Rejected:

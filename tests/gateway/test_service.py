@@ -271,13 +271,21 @@ TRAVERSALS = [
     "/prod/public/..%2Fadmin",
     "/prod/public%5C..%5Cadmin",
     "/prod/public\\..\\admin",
-    "/prod//admin",
     "/prod/./admin",
-    "/prod/admin/",
     "/prod/admin%00",
     "/prod/admin%0a",
     "/prod/%2e%2e/prod/admin",
 ]
+
+
+@pytest.mark.parametrize("target", ["/prod//admin", "/prod/admin/", "//prod/admin", "/prod/admin//"])
+async def test_empty_segments_are_judged_as_the_collapsed_path(backend: RecordingBackend, target: str) -> None:
+    # AWS accepts `//` and a trailing `/` (spec 18.4); the policy judges `/admin`, so its Deny holds
+    async with GatewayServer(policy=DENY_ADMIN, backend=backend.url) as gw:
+        raw = await raw_exchange("127.0.0.1", gw.port, _http(target))
+    assert _status(raw) == 403 and b"with an explicit deny" in raw
+    assert backend.seen == []
+    assert gw.records[0]["resourceArn"].endswith("/prod/GET/admin")
 
 
 @pytest.mark.parametrize("target", TRAVERSALS)

@@ -133,6 +133,34 @@ def test_the_proxy_event_has_every_field(gw: ThreadedGateway) -> None:
     assert "authorizer" not in event["requestContext"]  # spec 18.3: none without an authorizer
 
 
+# Spec 18.4, recorded against AWS (stage `stage` there, `prod` here; resource `/echo/{proxy+}`):
+# `path` keeps the client's trailing and inner slashes but not those right after the stage,
+# `requestContext.path` is the path as sent. gatewaysim judges and routes the collapsed path, so
+# `{proxy+}` holds it too (AWS keeps `//` inside the proxy value: the one difference).
+@pytest.mark.parametrize(
+    ("sent", "path", "proxy", "context_path"),
+    [
+        ("/prod/echo/proxy-value", "/echo/proxy-value", "proxy-value", "/prod/echo/proxy-value"),
+        ("/prod/echo/proxy-value/", "/echo/proxy-value/", "proxy-value", "/prod/echo/proxy-value/"),
+        ("/prod//echo/proxy-value", "/echo/proxy-value", "proxy-value", "/prod//echo/proxy-value"),
+        ("//prod/echo/proxy-value", "/echo/proxy-value", "proxy-value", "/prod/echo/proxy-value"),
+        ("/prod/echo/a//b", "/echo/a//b", "a/b", "/prod/echo/a//b"),
+    ],
+)
+def test_slashes_in_the_event_as_aws_shows_them(
+    gw: ThreadedGateway, sent: str, path: str, proxy: str, context_path: str
+) -> None:
+    reply = gw.request(sent)
+    assert reply.status == 200, reply.body
+    event = reply.json()["event"]
+    assert (event["path"], event["pathParameters"], event["requestContext"]["path"]) == (
+        path,
+        {"proxy": proxy},
+        context_path,
+    )
+    assert event["resource"] == "/echo/{proxy+}"
+
+
 def test_nulls_when_the_request_has_no_query_parameters_or_stage_variables() -> None:
     with ThreadedGateway(
         config=config(proxy_route("/echo", "echo", "GET"), functions={"echo": function("echo")})

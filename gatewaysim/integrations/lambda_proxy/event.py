@@ -177,7 +177,7 @@ def _request_context(event: EventInput) -> dict[str, Any]:
         "extendedRequestId": ctx.ids.apigw_id,
         "httpMethod": ctx.http_method,
         "identity": _identity(event),
-        "path": ctx.full_path,
+        "path": ctx.context_path,
         "protocol": "HTTP/1.1",
         "requestId": ctx.ids.request_id,
         "requestTime": request_time(int(ctx.request_time)),
@@ -207,7 +207,7 @@ def proxy_event(event: EventInput) -> dict[str, Any]:
     body, is_base64 = _body(event)
     return {
         "resource": event.method.resource_path,
-        "path": event.ctx.path,
+        "path": event.ctx.event_path,
         "httpMethod": event.ctx.http_method,
         "headers": headers or None,
         "multiValueHeaders": multi_headers or None,
