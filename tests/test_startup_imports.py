@@ -55,3 +55,17 @@ def test_only_a_sam_template_loads_the_sam_translator() -> None:
     assert _loaded(cloudformation) == []
     sam = load.format("tests/data/sam-shorthand.yaml")
     assert "samtranslator" in _loaded(sam)
+
+
+def _gatewaysim_modules(code: str) -> set[str]:
+    probe = f"import sys; {code}; print(' '.join(m for m in sys.modules if m.startswith('gatewaysim.')))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    return set(out.stdout.split())
+
+
+def test_the_command_line_imports_only_the_sub_command_that_runs() -> None:
+    other_commands = {f"gatewaysim.cli.{name}" for name in ("check", "replay", "explain", "tail", "simulate", "test")}
+    assert _gatewaysim_modules("import gatewaysim.cli") & (other_commands | {"gatewaysim.cli.serve"}) == set()
+    help_serve = "from gatewaysim.cli import main; main(['serve', '--help'])"
+    probe = f"import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()): {help_serve}"
+    assert _gatewaysim_modules(probe) & other_commands == set()
