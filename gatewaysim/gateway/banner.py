@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from gatewaysim.config.auth import AuthSettings
@@ -75,13 +76,16 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str, serving
     from gatewaysim import __version__
 
     lines = [f"gatewaysim {__version__} listening on {url}"]
+    holders = Counter(stage for runtime in apis.values() for stage in runtime.settings.stages)
     for runtime in apis.values():
         api = runtime.settings
         origin = f", `{api.template_api}` of {api.template_file}" if api.template_file else ""
         lines.append(f"  api {api.api_id} (account {api.account}, {api.region}{origin})")
         single = len(apis) == 1
         lines.extend(
-            f"    invoke url: {u}" for stage in api.stages for u in invoke_urls(url, api.api_id, stage, single=single)
+            f"    invoke url: {u}"
+            for stage in api.stages
+            for u in invoke_urls(url, api.api_id, stage, single=single, unique=holders[stage] == 1)
         )
         lines.extend(f"    {line}" for line in describe_methods(api.auth))
         if api.policy is None:

@@ -10,7 +10,10 @@ Three ways name an API, checked in this order:
    a path that starts so but is not the full form is refused (the prefix is reserved).
 2. The Host header ``{api-id}.execute-api.localhost`` or ``{api-id}.execute-api.{region}.amazonaws.com``
    (any port, case-insensitive, one trailing dot allowed); the region must be the API's.
-3. Neither: with a single API, that API (whatever the Host); with several, no API.
+3. Neither: with a single API, that API (whatever the Host); with several, the one API that has
+   a stage named like the path's first segment (a SAM template's implicit API serves ``Prod`` and an
+   explicit one ``dev``: ``/Prod/hello`` and ``/dev/keyed`` need no Host), else no API. A stage
+   that several APIs have (SAM's extra ``Stage``) names none: the refusal lists the APIs.
 
 An API id that names no configured API is refused, whatever the form. When both the prefix and
 the Host name an API and they differ, the request is refused (SECURITY: a proxy in front may
@@ -135,7 +138,21 @@ def select_api(apis: Mapping[str, T], host: str, raw_target: str) -> Selected[T]
         return Selected(by_host, raw_target)
     if len(apis) == 1:
         return Selected(next(iter(apis.values())), raw_target)
-    return Rejected(f"no api for host `{host}` (use `{{api-id}}.execute-api.localhost` or a `/{PREFIX_ROOT}/` prefix)")
+    return _by_stage(apis, host, raw_target)
+
+
+def _by_stage(apis: Mapping[str, T], host: str, raw_target: str) -> Selected[T] | Rejected:
+    """Rule 3 with several APIs: the one API whose stages hold the path's first segment."""
+    how = f"use `{{api-id}}.execute-api.localhost` or a `/{PREFIX_ROOT}/` prefix"
+    normal = normalise_path(raw_target.partition("?")[0])
+    stage = "" if isinstance(normal, Rejected) else normal.lstrip("/").partition("/")[0]
+    holders = [api for api in apis.values() if stage and stage in api.settings.stages]
+    if len(holders) == 1:
+        return Selected(holders[0], raw_target)
+    if holders:
+        names = ", ".join(f"`{api.settings.api_id}`" for api in holders)
+        return Rejected(f"stage `{stage}` is served by apis {names}; {how}")
+    return Rejected(f"no api for host `{host}` ({how})")
 
 
 def _lookup(apis: Mapping[str, T], api_id: str) -> T | None:
@@ -146,13 +163,16 @@ def _lookup(apis: Mapping[str, T], api_id: str) -> T | None:
     return next((api for key, api in apis.items() if key.lower() == api_id.lower()), None)
 
 
-def invoke_urls(base_url: str, api_id: str, stage: str, *, single: bool) -> list[str]:
-    """How to reach ``stage`` of ``api_id`` at ``base_url``: plain when ``single``, else by Host and by prefix."""
+def invoke_urls(base_url: str, api_id: str, stage: str, *, single: bool, unique: bool = False) -> list[str]:
+    """How to reach ``stage`` of ``api_id`` at ``base_url``: plain when ``single``, else by Host and by
+    prefix, and plain too when no other API has the stage (``unique``: rule 3)."""
     if single:
         return [f"{base_url}/{stage}/"]
     scheme, _, authority = base_url.partition("://")
     port = authority.rpartition(":")[2]
+    plain = [f"{base_url}/{stage}/"] if unique else []
     return [
+        *plain,
         f"{scheme}://{api_id}.execute-api.localhost:{port}/{stage}/",
         f"{base_url}/{PREFIX_ROOT}/{api_id}/{stage}/{PREFIX_MARKER}/",
     ]

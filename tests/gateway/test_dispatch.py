@@ -20,6 +20,11 @@ ALPHA = Runtime(ApiSettings(api_id="alphaapi01", account="111111111111", region=
 BRAVO = Runtime(ApiSettings(api_id="bravoapi02", account="222222222222", region="eu-west-1"))
 TWO = {"alphaapi01": ALPHA, "bravoapi02": BRAVO}
 ONE = {"alphaapi01": ALPHA}
+# A SAM template: the implicit API serves Prod and the extra Stage, an explicit one dev and Stage.
+SAM = {
+    "serverless": Runtime(ApiSettings(api_id="serverless", stages=("Prod", "Stage"))),
+    "myapi": Runtime(ApiSettings(api_id="myapi", stages=("dev", "Stage"))),
+}
 
 
 @pytest.mark.parametrize(
@@ -105,6 +110,11 @@ def _pick(apis: dict[str, Runtime], host: str, target: str) -> tuple[str, str] |
         (TWO, "bravoapi02.execute-api.localhost", "/restapis/bravoapi02/v1/_user_request_/", ("bravoapi02", "/v1/")),
         (ONE, "anything.example:1", "/prod/x", ("alphaapi01", "/prod/x")),
         (ONE, "localhost", "/restapis/alphaapi01/prod/_user_request_/x", ("alphaapi01", "/prod/x")),
+        # no Host and no prefix: the one API with that stage (rule 3)
+        (SAM, "127.0.0.1:8080", "/Prod/hello", ("serverless", "/Prod/hello")),
+        (SAM, "127.0.0.1:8080", "/dev/keyed?x=1", ("myapi", "/dev/keyed?x=1")),
+        (SAM, "127.0.0.1:8080", "//dev/keyed", ("myapi", "//dev/keyed")),
+        (SAM, "myapi.execute-api.localhost", "/Prod/hello", ("myapi", "/Prod/hello")),  # the Host wins (no stage Prod)
     ],
 )
 def test_selected(apis: dict[str, Runtime], host: str, target: str, expected: tuple[str, str]) -> None:
@@ -114,7 +124,11 @@ def test_selected(apis: dict[str, Runtime], host: str, target: str, expected: tu
 @pytest.mark.parametrize(
     ("apis", "host", "target", "reason"),
     [
-        (TWO, "localhost:9", "/prod/x", "no api for host `localhost:9`"),
+        (TWO, "localhost:9", "/prod/x", "stage `prod` is served by apis `alphaapi01`, `bravoapi02`; use"),
+        (TWO, "localhost:9", "/beta/x", "no api for host `localhost:9`"),
+        (SAM, "localhost", "/Stage/hello", "stage `Stage` is served by apis `serverless`, `myapi`"),
+        (SAM, "localhost", "/prod/hello", "no api for host"),  # stages are case-sensitive
+        (SAM, "localhost", "/%2e%2e/Prod/hello", "no api for host"),
         (TWO, "zulu.execute-api.localhost", "/prod/x", "no api `zulu` (host `zulu.execute-api.localhost`)"),
         (TWO, "alphaapi01.execute-api.eu-west-1.amazonaws.com", "/prod/x", "no api `alphaapi01` in `eu-west-1`"),
         (TWO, "localhost", "/restapis/zulu/prod/_user_request_/x", "no api `zulu` (path prefix)"),
@@ -136,6 +150,9 @@ def test_refused(apis: dict[str, Runtime], host: str, target: str, reason: str) 
 
 def test_invoke_urls() -> None:
     assert invoke_urls("http://127.0.0.1:8080", "a1", "prod", single=True) == ["http://127.0.0.1:8080/prod/"]
+    assert invoke_urls("http://127.0.0.1:8080", "a1", "dev", single=False, unique=True)[0] == (
+        "http://127.0.0.1:8080/dev/"
+    )
     assert invoke_urls("http://[::1]:81", "a1", "prod", single=False) == [
         "http://a1.execute-api.localhost:81/prod/",
         "http://[::1]:81/restapis/a1/prod/_user_request_/",

@@ -227,6 +227,12 @@ async def test_prefix_and_host_that_disagree_are_refused(
         (
             "localhost",
             "/prod/reports",
+            f"stage `prod` is served by apis `{ALPHA}`, `{BRAVO}`; "
+            "use `{api-id}.execute-api.localhost` or a `/restapis/` prefix",
+        ),
+        (
+            "localhost",
+            "/beta/reports",
             "no api for host `localhost` (use `{api-id}.execute-api.localhost` or a `/restapis/` prefix)",
         ),
         ("zulu.execute-api.localhost", "/prod/reports", "no api `zulu` (host `zulu.execute-api.localhost`)"),
@@ -241,6 +247,16 @@ async def test_unknown_api_is_missing_authentication_token(
     assert reply.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert (gw.records[0]["errorMessage"], gw.records[0]["apiId"]) == (reason, None)
     assert backends[0].seen == [] and backends[1].seen == []
+
+
+async def test_a_stage_only_one_api_has_needs_no_host(
+    gw: GatewayServer, backends: tuple[RecordingBackend, RecordingBackend]
+) -> None:
+    bravo_user = f"arn:aws:iam::{BRAVO_ACCOUNT}:user/b"
+    reply = await request_from(gw.url + "/v1/reports", headers={"X-Gatewaysim-Principal": bravo_user})
+    assert reply.status == 200
+    assert backends[0].seen == [] and [s.raw_path for s in backends[1].seen] == ["/reports"]
+    assert gw.records[0]["resourceArn"] == f"arn:aws:execute-api:eu-west-1:{BRAVO_ACCOUNT}:{BRAVO}/v1/GET/reports"
 
 
 async def test_health_lists_every_api(gw: GatewayServer) -> None:
