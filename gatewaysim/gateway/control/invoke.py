@@ -35,7 +35,9 @@ from gatewaysim.gateway.runtime import ApiRuntime
 __all__ = ["MAX_PATH", "OPERATIONS", "execution_log"]
 
 MAX_PATH: Final = 8192
-_HOP_BY_HOP: Final = frozenset({"connection", "keep-alive", "transfer-encoding"})
+# Not in the answer: hop-by-hop headers, and aiohttp's own `Server` (the wire answer drops it too,
+# gateway.connections; a backend's arrives as `x-amzn-Remapped-Server`).
+_NOT_ANSWERED: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "server"})
 _NOT_SENT: Final = frozenset({"host", "content-length", "transfer-encoding"})
 """Headers the invocation sets itself: the prefix names the API, the body's own length frames it."""
 
@@ -148,7 +150,7 @@ def _headers(params: Params) -> list[tuple[str, str]]:
 def _answer(answer: Collected, log: str, latency: float) -> dict[str, Any]:
     multi: dict[str, list[str]] = {}
     for name, value in answer.headers.items():
-        if name.lower() not in _HOP_BY_HOP:
+        if name.lower() not in _NOT_ANSWERED:
             multi.setdefault(name, []).append(value)
     return {
         "status": answer.status,

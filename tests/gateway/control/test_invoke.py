@@ -40,6 +40,7 @@ def test_a_denied_request_answers_403_with_a_log_naming_the_failing_condition() 
     assert home["status"] == 403
     assert json.loads(home["body"])["Message"].startswith("User: anonymous is not authorized to perform")
     assert home["headers"]["x-amzn-ErrorType"] == "AccessDeniedException"
+    assert "Server" not in home["headers"] and "Server" not in home["multiValueHeaders"]  # as on the wire
     assert home["multiValueHeaders"]["x-amzn-ErrorType"] == ["AccessDeniedException"]
     log = home["log"]
     assert "Identity: caller anonymous, source IP 198.18.0.1" in log
