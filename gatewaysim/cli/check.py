@@ -16,7 +16,8 @@ from typing import Any, Final, TextIO, TypeVar
 
 from gatewaysim.errors import ConfigError, DocumentError, PolicyError, Problem
 from gatewaysim.imports.policy_text import policy_text
-from gatewaysim.lint import (
+from gatewaysim.lint.findings import WARNING, Finding
+from gatewaysim.lint.linter import (
     ApiContext,
     LintReport,
     MethodAuth,
@@ -26,7 +27,6 @@ from gatewaysim.lint import (
     render_json,
     render_text,
 )
-from gatewaysim.lint.findings import WARNING, Finding
 from gatewaysim.lint.model import AUTH_TYPES, ENDPOINT_TYPES
 from gatewaysim.policy import Policy
 from gatewaysim.safeload import POLICY_LIMITS, read_text

@@ -90,7 +90,7 @@ class GatewayDashboard:
 
     @staticmethod
     def _findings(runtime: ApiRuntime) -> list[Mapping[str, Any]]:
-        from gatewaysim.lint import ApiContext, MethodAuth, lint_policy  # only when the API page is opened
+        from gatewaysim.lint.linter import ApiContext, MethodAuth, lint_policy  # only when the API page is opened
 
         settings, attached = runtime.settings, runtime.attached
         if attached is None:

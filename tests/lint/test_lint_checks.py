@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gatewaysim.lint import CHECKS, PARSE_ERROR, ApiContext, MethodAuth, lint_policy
+from gatewaysim.lint.linter import CHECKS, PARSE_ERROR, ApiContext, MethodAuth, lint_policy
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
 OWNER = {"AWS": "arn:aws:iam::123456789012:root"}

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from gatewaysim.lint import ApiContext, Finding, LintReport, MethodAuth, codes, lint_policy, render_json, render_text
+from gatewaysim.lint.linter import (
+    ApiContext,
+    Finding,
+    LintReport,
+    MethodAuth,
+    codes,
+    lint_policy,
+    render_json,
+    render_text,
+)
 from gatewaysim.policy import parse_policy
 
 ARN = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234"
@@ -141,7 +150,7 @@ def test_codes_lists_gs000_and_every_check() -> None:
 @pytest.mark.parametrize(
     "module",
     [
-        "gatewaysim.lint",
+        "gatewaysim.lint.linter",
         "gatewaysim.lint.arns",
         "gatewaysim.lint.findings",
         "gatewaysim.lint.keys",
