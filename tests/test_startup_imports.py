@@ -69,3 +69,38 @@ def test_the_command_line_imports_only_the_sub_command_that_runs() -> None:
     help_serve = "from gatewaysim.cli import main; main(['serve', '--help'])"
     probe = f"import contextlib, io\nwith contextlib.redirect_stdout(io.StringIO()): {help_serve}"
     assert _gatewaysim_modules(probe) & other_commands == set()
+
+
+LOADED_ON_FIRST_USE = (
+    "gatewaysim.gateway.control.operations",  # the AWS control plane: on the first call it claims
+    "gatewaysim.gateway.control.model",  # botocore's service model
+    "gatewaysim.observe.dashboard.handler",  # the dashboard: on the first page asked for
+    "gatewaysim.gateway.dashboard_source",
+    "gatewaysim.integrations.lambda_proxy.host",  # Lambda: only for a config with functions
+    "gatewaysim.gateway.integrate_lambda",
+    "gatewaysim.lint.linter",  # the linter: `check` and the dashboard's API page
+    "gatewaysim.gateway.shadow",  # a shadow policy's comparison: with the first shadow policy
+    "gatewaysim.gateway.authorize.difference",
+    "gatewaysim.config.template",  # the template readers: an API served from a file
+    "gatewaysim.imports",
+    "gatewaysim.gateway.tls",  # a TLS listener
+)
+
+
+def test_the_embedded_default_gateway_loads_nothing_it_does_not_use() -> None:
+    code = (
+        "import gatewaysim.cli.serve; from gatewaysim.config.load import load_settings; "
+        "from gatewaysim.gateway.service import Gateway; Gateway(load_settings(None)).service()"
+    )
+    loaded = _gatewaysim_modules(code)
+    assert "gatewaysim.gateway.service" in loaded  # the probe ran
+    assert sorted(loaded & set(LOADED_ON_FIRST_USE)) == []
+
+
+def test_a_template_api_loads_the_readers_and_a_function_loads_lambda() -> None:
+    code = (
+        "from gatewaysim.config.load import load_settings; from gatewaysim.gateway.service import Gateway; "
+        "Gateway(load_settings(None, {'template': 'tests/data/lambda/template.yaml'}))"
+    )
+    loaded = _gatewaysim_modules(code)
+    assert {"gatewaysim.config.template", "gatewaysim.gateway.integrate_lambda"} <= loaded

@@ -27,19 +27,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-
-import aiohttp
+from typing import TYPE_CHECKING, Any, Final
 
 from gatewaysim.authorizers.base import Authorizer, AuthType
-from gatewaysim.authorizers.registry import build_authorizers
 from gatewaysim.config import fields as f
 from gatewaysim.config.fields import Checker
 from gatewaysim.config.flow import DEFAULT_SETTINGS, FlowSettings
-from gatewaysim.config.route_integration import with_integration
+from gatewaysim.config.integration import IntegrationType
 from gatewaysim.config.routes import Route, RouteMatch, RouteTable
-from gatewaysim.config.template import ImportedAuth
 from gatewaysim.errors import ConfigError
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from gatewaysim.config.template import ImportedAuth
 
 __all__ = ["DEFAULT_SETTINGS", "FlowSettings", "AUTH_FIELDS", "AUTH_KEYS", "AuthSettings", "parse_auth"]
 
@@ -90,6 +91,12 @@ class AuthSettings:
         """The method serving ``method path`` (path without stage), or None (403 Missing Authentication Token)."""
         return self.table.match(method, path)
 
+    @property
+    def calls_functions(self) -> bool:
+        """True when a method (the default one too) has an ``AWS_PROXY`` integration: a Lambda function."""
+        routes = (*self.routes, *((self.default,) if self.default is not None else ()))
+        return any(r.integration is not None and r.integration.type is IntegrationType.AWS_PROXY for r in routes)
+
     def authorizer_name(self, route: Route) -> str | None:
         """The authorizer a method uses: its own, the API's ``AWS_IAM`` one, or None for NONE."""
         if route.authorization_type is AuthType.AWS_IAM:
@@ -98,6 +105,8 @@ class AuthSettings:
 
     def build(self, session: aiohttp.ClientSession | None = None) -> dict[str, Authorizer]:
         """Build every authorizer (HTTP endpoints share ``session``); raises ``ConfigError``."""
+        from gatewaysim.authorizers.registry import build_authorizers  # only for an API with authorizers
+
         return build_authorizers(
             self.authorizers,
             base_dir=self.base_dir,
@@ -229,6 +238,8 @@ def _validated(checker: Checker, items: Sequence[Any], where: Sequence[str]) -> 
                 checker.add(location, problem.message)
             continue
         if isinstance(item, Mapping) and "integration" in item:
+            from gatewaysim.config.route_integration import with_integration  # a method with its own integration
+
             routes = with_integration(checker, f"{location}.integration", item["integration"], routes)
         out += [(location, route) for route in routes]
     return out

@@ -41,7 +41,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from gatewaysim.config import fields as f
 from gatewaysim.config import live
@@ -68,20 +68,14 @@ from gatewaysim.config.policies import (
 from gatewaysim.config.serving import SERVING_FIELDS
 from gatewaysim.config.settings import ApiSettings, IdentitySettings, LogSettings, Settings
 from gatewaysim.config.stage_variables import stage_variables_section
-from gatewaysim.config.template import (
-    TEMPLATE_FIELDS,
-    TEMPLATE_KEYS,
-    FromTemplate,
-    imported_auth,
-    load_template_apis,
-    template_stages,
-)
-from gatewaysim.config.template_integrations import template_functions
-from gatewaysim.config.tls import tls_section
+from gatewaysim.config.template_keys import TEMPLATE_FIELDS, TEMPLATE_KEYS
 from gatewaysim.errors import ConfigError, DocumentError, Problem
 from gatewaysim.lint.findings import ERROR
 from gatewaysim.safeload import load_yaml, read_text
 from gatewaysim.suggest import did_you_mean
+
+if TYPE_CHECKING:
+    from gatewaysim.config.template import FromTemplate
 
 __all__ = [
     "DEFAULT_POLICY_SOURCE",
@@ -226,6 +220,8 @@ def build_settings(
         checker.add("apis", "give either `api` (one API) or `apis` (a list), not both")
     functions = functions_section(checker, "functions", top.get("functions"), base_dir or Path.cwd())
     if "tls" in top:
+        from gatewaysim.config.tls import tls_section  # only with a TLS listener
+
         top["tls"] = tls_section(checker, "tls", top["tls"], base_dir or Path.cwd())
         if top["tls"] is INVALID:
             del top["tls"]
@@ -310,7 +306,11 @@ def _parse_api(checker: Checker, path: str, raw: Any, base_dir: Path) -> list[Ap
     known = {"account": fields.get("account", "123456789012"), "region": fields.get("region", "us-east-1")}
     if "id" in fields:
         known["api_id"] = fields["id"]
-    templated = load_template_apis(checker, path, fields, base_dir, known)
+    templated = None
+    if "template" in fields or "openapi" in fields:  # the readers, only for an API served from a file
+        from gatewaysim.config.template import load_template_apis
+
+        templated = load_template_apis(checker, path, fields, base_dir, known)
     if templated is None:
         api = _one_api(checker, path, given, fields, base_dir, None)
         return [api] if api is not None else []
@@ -337,6 +337,9 @@ def _one_api(
         fields.pop(key, None)
     imported = None
     if item is not None:
+        from gatewaysim.config.template import imported_auth, template_stages
+        from gatewaysim.config.template_integrations import template_functions
+
         fields.update(template_stages(checker, path, item, given, fields), id=item.api_id)
         fields.update(template_file=str(item.file), template_api=item.model.name, model=item.model)
         if "binary_media_types" not in given and item.model.binary_media_types:

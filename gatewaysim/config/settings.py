@@ -21,7 +21,7 @@ from gatewaysim.config.limits import ListenerLimits
 from gatewaysim.config.live import DEFAULT_DECISIONS_RING, AdminSettings, ReloadSettings
 from gatewaysim.config.serving import StoreSettings
 from gatewaysim.config.stage_variables import StageVariables
-from gatewaysim.config.template import DEFAULT_API_ID
+from gatewaysim.config.template_keys import DEFAULT_API_ID
 from gatewaysim.config.tls import TlsSettings
 from gatewaysim.errors import Problem
 from gatewaysim.lint.findings import Finding

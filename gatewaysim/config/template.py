@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
-from gatewaysim.config import fields as f
-from gatewaysim.config.fields import INVALID, Checker
+from gatewaysim.config.fields import Checker
 from gatewaysim.config.stage_variables import check_variables
+from gatewaysim.config.template_keys import DEFAULT_API_ID, TEMPLATE_FIELDS, TEMPLATE_KEYS
 from gatewaysim.errors import ConfigError, Problem, TemplateError
 
 if TYPE_CHECKING:
@@ -41,32 +41,6 @@ __all__ = [
     "load_template_apis",
     "template_stages",
 ]
-
-DEFAULT_API_ID: Final = "abcdef1234"
-
-
-def _parameters(c: Checker, path: str, raw: Any) -> Any:
-    if not isinstance(raw, Mapping) or not all(isinstance(k, str) for k in raw):
-        c.add(path, "must be a mapping of parameter names to values")
-        return INVALID
-    return {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v) for k, v in raw.items()}
-
-
-def _name(c: Checker, path: str, raw: Any) -> Any:
-    if not isinstance(raw, str) or not raw:
-        c.add(path, f"must be a file path or a name, got `{raw}`")
-        return INVALID
-    return raw
-
-
-TEMPLATE_FIELDS: Final[f.Table] = {
-    "template": _name,
-    "openapi": _name,
-    "template_api": _name,
-    "parameters": _parameters,
-    "policy_from": f.choice("config", "template"),
-}
-TEMPLATE_KEYS: Final = tuple(TEMPLATE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,12 +27,13 @@ from gatewaysim.gateway.identity import request_peer
 from gatewaysim.gateway.live import LiveSlots
 from gatewaysim.gateway.recent import Recent
 from gatewaysim.ids import RequestIds
-from gatewaysim.observe.dashboard import UI_PREFIX, Dashboard
+from gatewaysim.observe.dashboard import UI_PREFIX
 from gatewaysim.observe.decisions import OUTCOMES, DecisionLog, DecisionQuery
 from gatewaysim.observe.feed import RequestFeed, stream
 
 if TYPE_CHECKING:
     from gatewaysim.gateway.runtime import ApiRuntime
+    from gatewaysim.observe.dashboard.handler import Dashboard
 
 __all__ = ["ADMIN_PREFIX", "MAX_POLICY_BYTES", "RESOURCES", "TOKEN_COOKIE", "AdminApi", "is_loopback"]
 
@@ -102,7 +103,7 @@ class AdminApi:
         feed: RequestFeed | None = None,
         live: LiveSlots | None = None,
         recent: Recent | None = None,
-        dashboard: Dashboard | None = None,
+        dashboard: Callable[[], Dashboard] | None = None,
     ) -> None:
         self.settings = settings
         self.apis = apis
@@ -111,7 +112,8 @@ class AdminApi:
         self.feed = feed if feed is not None else RequestFeed()
         self.live = live if live is not None else LiveSlots()  # replaces policies here, or in every process
         self.recent = recent if recent is not None else Recent(self.feed, decisions)  # every process's
-        self.dashboard = dashboard
+        self._build_dashboard = dashboard  # the pages load on the first request for one
+        self._dashboard: Dashboard | None = None
         self._routes: Mapping[str, Mapping[str, _Handler]] = {
             "/_gatewaysim/": {"GET": self._index},
             "/_gatewaysim/apis": {"GET": self._list_apis},
@@ -137,8 +139,10 @@ class AdminApi:
         refused = self._refusal(request)
         if refused is not None:
             return refused
-        if self.dashboard is not None and (path == UI_PREFIX or path.startswith(UI_PREFIX + "/")):
-            return await self.dashboard.handle(request)
+        if self._build_dashboard is not None and (path == UI_PREFIX or path.startswith(UI_PREFIX + "/")):
+            if self._dashboard is None:
+                self._dashboard = self._build_dashboard()
+            return await self._dashboard.handle(request)
         match = _POLICY_PATH.match(path)
         methods, arg = (self._policy_methods[match.group(2)], match.group(1)) if match else (self._routes.get(path), "")
         if methods is None:

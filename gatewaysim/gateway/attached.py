@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from gatewaysim.config.load import ApiSettings
-from gatewaysim.gateway.authorize.difference import PolicyView, StatementId, statement_ids
+from gatewaysim.gateway.authorize.statements import PolicyView, StatementId, statement_ids
 from gatewaysim.policy import CompiledPolicy, compile_policy
 from gatewaysim.safeload import POLICY_LIMITS, load_json_or_yaml, read_text
 
@@ -49,7 +49,7 @@ class AttachedPolicy:
 
     @property
     def view(self) -> PolicyView:
-        """The policy as ``authorize.difference`` compares it."""
+        """The policy as ``authorize.difference`` compares it (``authorize.statements``)."""
         return PolicyView(self.compiled, self.statements)
 
     def statement(self, index: int) -> Mapping[str, Any] | None:

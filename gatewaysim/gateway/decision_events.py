@@ -32,19 +32,21 @@ entry's values are kept per request; the event is built when it is read or writt
 from __future__ import annotations
 
 import time
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from gatewaysim.authorizers.base import AuthorizerResult, AuthType, Rejection
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
 from gatewaysim.gateway.attached import AttachedPolicy
-from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
 from gatewaysim.policy import Decision, Request
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.authorize.difference import Difference
 
 __all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "render_event"]
 

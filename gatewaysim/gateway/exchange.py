@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from aiohttp import web
 
@@ -19,13 +19,15 @@ from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
 from gatewaysim.gateway.attached import AttachedPolicy
-from gatewaysim.gateway.authorize.difference import Difference
 from gatewaysim.gateway.authorize.tables import Verdict
 from gatewaysim.gateway.identity import iso_second, request_peer
 from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.gateway.responses import DEFAULT_RESPONSES, GATEWAY_RESPONSES, GatewayResponses
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Decision
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.authorize.difference import Difference
 
 __all__ = ["NO_AUTHORIZER", "Exchange", "Integrated", "ResponseValues"]
 

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache, partial
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 from multidict import CIMultiDictProxy, istr
@@ -35,7 +35,6 @@ from gatewaysim.config.fields import IPNetwork
 from gatewaysim.config.load import ApiSettings, IdentitySettings
 from gatewaysim.context import ANONYMOUS, INVOKE, RequestContext
 from gatewaysim.gateway.paths import Target
-from gatewaysim.gateway.tls import client_certificate
 from gatewaysim.ids import RequestIds
 from gatewaysim.policy import Request
 from gatewaysim.policy.principals import principal_context_keys
@@ -228,9 +227,16 @@ class IdentityResolver:
             secure=secure,
             request_time=now,
             policy_request=policy_request,
-            client_cert=client_certificate(der) if der else None,  # mutual TLS (gateway.tls)
+            client_cert=_client_certificate(der) if der else None,
             sent_path=target.sent,
         )
+
+
+def _client_certificate(der: bytes) -> Mapping[str, Any]:
+    """The caller's certificate under mutual TLS (``gateway.tls``, loaded only then)."""
+    from gatewaysim.gateway.tls import client_certificate
+
+    return client_certificate(der)
 
 
 @lru_cache(maxsize=4)

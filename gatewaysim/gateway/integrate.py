@@ -5,7 +5,7 @@
     integration = method.route.integration     None: the API's `backend`, HTTP_PROXY as before
     HTTP_PROXY  -> stream to the backend          the method's `uri` (placeholders, stage variables,
                                                   requestParameters, httpMethod, timeoutInMillis)
-    AWS_PROXY   -> the method's function          the proxy event in, the proxy answer checked
+    AWS_PROXY   -> the method's function          the proxy event in, the proxy answer checked (integrate_lambda)
     MOCK        -> integrations.mock              the integration response the template selects
 
 Each integration is one row of ``IntegrationStage``'s table. A failure becomes the gateway
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -27,20 +27,19 @@ from gatewaysim.authorizers.base import AuthType
 from gatewaysim.config.integration import IntegrationType
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import RequestContext
-from gatewaysim.errors import ClientBodyError, GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
+from gatewaysim.errors import GatewaysimError, RequestTooLarge, UpstreamError, UpstreamTimeout
 from gatewaysim.gateway.authorize.stage import backend_headers
-from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.runtime import ApiRuntime
 from gatewaysim.ids import TRACE_HEADER, trace_id
 from gatewaysim.integrations.http_proxy.outgoing import outgoing_headers
 from gatewaysim.integrations.http_proxy.route import BackendTarget, backend_target
-from gatewaysim.integrations.lambda_proxy.event import EventInput
-from gatewaysim.integrations.lambda_proxy.host import FunctionHost
-from gatewaysim.integrations.lambda_proxy.invoke import invoke_proxy
 from gatewaysim.integrations.mapping import MappingSource
 from gatewaysim.integrations.mock import MockFailure, mock_answer
 from gatewaysim.integrations.request_info import context_variables
+
+if TYPE_CHECKING:
+    from gatewaysim.gateway.integrate_lambda import LambdaProxy
 
 __all__ = ["FORWARD_ERRORS", "IntegrationStage"]
 
@@ -65,9 +64,10 @@ def _query(query_string: str) -> MultiDictProxy[str]:
 
 class IntegrationStage:
     """Runs a method's integration; ``drop`` is the header set a backend never gets from the client,
-    ``functions`` the config's Lambda functions (started and closed with the gateway)."""
+    ``functions`` the AWS_PROXY integration over the config's functions (``integrate_lambda``; None:
+    no method calls a function, and Lambda's modules are never loaded)."""
 
-    def __init__(self, drop: frozenset[str], functions: FunctionHost) -> None:
+    def __init__(self, drop: frozenset[str], functions: LambdaProxy | None = None) -> None:
         self.drop = drop
         self.functions = functions
 
@@ -180,44 +180,9 @@ class IntegrationStage:
         method: RouteMatch,
         body: bytes | None,
     ) -> web.StreamResponse:
-        integration = method.route.integration
-        assert integration is not None  # the table sent an AWS_PROXY method here
-        settings = api.settings
-        if body is None:  # only with `forward.stream_uploads`: a function needs the whole body anyway
-            try:
-                body = await read_body(request, settings.forward.max_body_bytes)
-            except (RequestTooLarge, ClientBodyError) as exc:
-                return await body_refusal(request, x, exc)
-        event = EventInput(
-            request.headers,
-            request.host,
-            ctx,
-            method,
-            settings.account,
-            settings.variables(ctx.stage),
-            body,
-            settings.binary_media_types,
-            self.drop,
-            _port(request),
-            x.authz,
-            x.authorizer_ms,
-        )
-        accept = request.headers.get("Accept")
-        outcome = await invoke_proxy(
-            self.functions,
-            integration,
-            event,
-            accept=accept,
-            partition=settings.partition,
-            region=settings.region,
-            extra_headers={**x.ids.headers(), TRACE_HEADER: _trace(request, ctx)},
-        )
-        if outcome.invoked is not None:
-            x.upstream = outcome.invoked.duration_ms
-            x.function = (outcome.function or "", outcome.invoked.cold_start)
-        if outcome.response is None:
-            return x.fail(outcome.failure or "INTEGRATION_FAILURE", outcome.reason)
-        return outcome.response
+        if self.functions is None:  # pragma: no cover - the gateway builds them for every AWS_PROXY method
+            return x.fail("API_CONFIGURATION_ERROR", "this gateway runs no functions")
+        return await self.functions.run(request, api, ctx, x, method, body, _port(request), _trace(request, ctx))
 
 
 def _trace(request: web.BaseRequest, ctx: RequestContext) -> str:

@@ -13,8 +13,6 @@ from __future__ import annotations
 from aiohttp import web
 
 from gatewaysim.authorizers.base import Rejection
-from gatewaysim.authorizers.sigv4_errors import Reason, SigV4Rejected
-from gatewaysim.authorizers.sigv4_parse import lowered, read_claim
 from gatewaysim.gateway.exchange import Exchange
 
 __all__ = ["no_method"]
@@ -24,6 +22,10 @@ def no_method(request: web.BaseRequest, x: Exchange, reason: str) -> web.Respons
     """403 ``Missing Authentication Token``, or AWS's IncompleteSignature text (module docstring)."""
     authorization = request.headers.get("Authorization", "")
     if authorization.strip():
+        # the SigV4 reader, only for a request that sends an Authorization header
+        from gatewaysim.authorizers.sigv4_errors import Reason, SigV4Rejected
+        from gatewaysim.authorizers.sigv4_parse import lowered, read_claim
+
         try:
             read_claim(lowered(request.headers), "")
         except SigV4Rejected as exc:

@@ -42,19 +42,17 @@ import os
 import signal
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
 from gatewaysim import __version__
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, AuthType
-from gatewaysim.config.load import ApiSettings, Settings
+from gatewaysim.config.load import Settings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.context import ANONYMOUS, RequestContext
 from gatewaysim.errors import ClientBodyError, RequestTooLarge
 from gatewaysim.examples.echo_backend import create_demo_app
-from gatewaysim.gateway import control
 from gatewaysim.gateway.admin import ADMIN_PREFIX, AdminApi
 from gatewaysim.gateway.authorize.stage import (
     AUTHORIZER_HEADERS,
@@ -70,42 +68,40 @@ from gatewaysim.gateway.authorize.tables import PRE_AUTH_CHECK, Verdict, decide,
 from gatewaysim.gateway.banner import banner
 from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.connections import describe_limits, fit_descriptors, head_bytes, headers_too_large
-from gatewaysim.gateway.dashboard_source import GatewayDashboard
+from gatewaysim.gateway.control.claims import claims
 from gatewaysim.gateway.decision_events import decision_entry, render_event
-from gatewaysim.gateway.dispatch import select_api
 from gatewaysim.gateway.door.keys import KeyRing
 from gatewaysim.gateway.door.limits import Clock
-from gatewaysim.gateway.door.plan import MethodDoor, method_door
 from gatewaysim.gateway.door.report import keys_report
 from gatewaysim.gateway.door.steps import header_key, usage_step, validation_step
 from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
 from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
+from gatewaysim.gateway.locate import LOCATE_CACHE_MAX_TARGET, LOCATE_CACHE_SIZE, Located, Unlocated, locate, route
 from gatewaysim.gateway.loops import running_loop_name
 from gatewaysim.gateway.no_route import no_method
-from gatewaysim.gateway.paths import Rejected, Target, check_method, parse_target
 from gatewaysim.gateway.recent import Recent
 from gatewaysim.gateway.refusal import explain_refusal
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
 from gatewaysim.gateway.runner import AppServer, Service
 from gatewaysim.gateway.runtime import ApiRuntime
-from gatewaysim.gateway.shadow import shadow_difference
 from gatewaysim.gateway.shared import shared_state
-from gatewaysim.gateway.tls import listener_tls
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set
 from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
-from gatewaysim.integrations.lambda_proxy.host import FunctionHost
 from gatewaysim.observe.access_log import AccessLog
-from gatewaysim.observe.dashboard import Dashboard
 from gatewaysim.observe.decisions import DecisionLog
 from gatewaysim.observe.feed import RequestFeed
 
 if TYPE_CHECKING:
+    from gatewaysim.gateway.control.plane import ControlPlane
+    from gatewaysim.gateway.integrate_lambda import LambdaProxy
+    from gatewaysim.gateway.tls import TlsListener
     from gatewaysim.gateway.workers import WorkerRole
+    from gatewaysim.observe.dashboard.handler import Dashboard
 
 __all__ = [
     "FORWARD_ERRORS",
@@ -123,53 +119,8 @@ logger = logging.getLogger("gatewaysim.gateway.service")
 HEALTH_PATH: Final = "/_gatewaysim/health"
 
 
-def route(method: str, raw_target: str, api: ApiSettings, *, prefixed: bool = False) -> Target | Rejected:
-    """The normalised target of ``method raw_target`` (any API prefix already stripped) on ``api``.
-
-    With ``url_style: bare`` the one stage is implied (``/pets`` is ``/prod/pets``), unless the
-    ``/restapis/`` prefix named it (``prefixed``); the method ARN still carries the stage.
-    """
-    bad_method = check_method(method)
-    if bad_method is not None:
-        return bad_method
-    if api.url_style == "bare" and not prefixed and raw_target.startswith("/"):
-        raw_target = f"/{api.stages[0]}{raw_target}"  # SECURITY: only an origin-form path gets the stage
-    target = parse_target(raw_target)  # SECURITY: the raw target; request.path is already decoded
-    if isinstance(target, Target) and target.stage not in api.stages:
-        return Rejected(_no_stage(target, api.stages))
-    return target
-
-
-def _no_stage(target: Target, stages: tuple[str, ...]) -> str:
-    """The log line for a first segment that is not a stage, with the path it was probably meant as."""
-    path = target.full_path if target.path != "/" else f"/{target.stage}"
-    return f"no stage '{target.stage}' (stages: {', '.join(stages)}); did you mean /{stages[0]}{path}?"
-
-
 MAX_METHOD_ARN_BYTES: Final = 1600
 """AWS's limit on a method ARN when the method has authorization or the API a resource policy."""
-LOCATE_CACHE_SIZE: Final = 4096
-"""Request lines whose ``Located`` the gateway remembers (least recently used ones go first)."""
-LOCATE_CACHE_MAX_TARGET: Final = 1024
-"""Longer request targets are located afresh every time, so the cache stays small."""
-
-
-@dataclass(frozen=True, slots=True)
-class Located:
-    """Where a request line leads: the API, the normalised target, the method serving it (None: none)."""
-
-    api: ApiRuntime
-    target: Target
-    method: RouteMatch | None
-    door: MethodDoor | None = None  # what the door checks for this method and stage (None: nothing)
-
-
-@dataclass(frozen=True, slots=True)
-class Unlocated:
-    """A request line that leads nowhere: why, and the API it named if it got that far."""
-
-    reason: str
-    api_id: str | None = None
 
 
 def without_authorizer(principal: str) -> AuthorizerResult:
@@ -192,6 +143,7 @@ class Gateway:
         worker: WorkerRole | None = None,
     ) -> None:
         self.settings = settings
+        self.started = time.time()  # what the control plane shows as the APIs' createdDate
         self.worker = worker  # one of `serve --workers N` (None: the only process)
         self.clock = clock  # throttles and quotas read time here (tests move it)
         only = settings.apis[0].api_id if len(settings.apis) == 1 else None
@@ -200,13 +152,9 @@ class Gateway:
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
         self.shared = shared_state(settings, self.apis, clock)  # in-process, or one store for every process (store:)
         self.limits = self.shared.limits  # throttle buckets and quotas
-        region = settings.apis[0].region if settings.apis else "us-east-1"  # the functions' AWS_REGION
-        reload = settings.reload
-        self.functions = FunctionHost(
-            settings.functions, region=region, reload_functions=reload.functions, interval_s=reload.interval_s
-        )
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
         drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
+        self.functions = self._functions(drop)  # the AWS_PROXY methods' functions (None: there are none)
         self.integration = IntegrationStage(drop, self.functions)
         self.authorizer_host = AuthorizerHost(self.shared.store)  # builds each API's authorizers in lifecycle()
         self._own_log = access_log is None
@@ -215,7 +163,6 @@ class Gateway:
         self.feed = RequestFeed(settings.log.decisions_ring)  # every request's record, for tail and the dashboard
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
         self.recent = Recent(self.feed, self.decisions, self.shared.store)  # what the admin API reads, whole
-        self.dashboard = Dashboard(GatewayDashboard(self.apis, self.recent, self._keys_of))
         self.admin = (
             AdminApi(
                 settings.admin,
@@ -223,26 +170,34 @@ class Gateway:
                 self.decisions,
                 self.keys_report,
                 feed=self.feed,
-                dashboard=self.dashboard,
+                dashboard=self._dashboard,
                 live=self.shared.live,
                 recent=self.recent,
             )
             if settings.admin.enabled
             else None
         )
-        # the AWS control plane (`aws apigateway ...`), under the admin API's access rule
-        self.control = (
-            control.build(settings, self.apis, self.run_stages, self, self.shared.live)
-            if settings.admin.enabled
-            else None
-        )
-        self.tls = listener_tls(settings.tls, settings.host)  # a generated certificate is made here
+        self._control: ControlPlane | None = None  # the AWS control plane: built on the first call it claims
+        self.tls: TlsListener | None = None
+        if settings.tls is not None:  # the TLS listener (gateway.tls, loaded only then)
+            from gatewaysim.gateway.tls import listener_tls
+
+            self.tls = listener_tls(settings.tls, settings.host)  # a generated certificate is made here
         self._locate_cached = functools.lru_cache(maxsize=LOCATE_CACHE_SIZE)(self.locate)
         self.reloader = (  # hot reload needs a way to load the settings again, as at startup
             Reloader(self.apis, settings, reload_settings, settings.reload.interval_s)
             if reload_settings is not None and settings.reload.enabled
             else None
         )
+
+    def _functions(self, drop: frozenset[str]) -> LambdaProxy | None:
+        """The config's functions behind its AWS_PROXY methods; Lambda's modules load only for them."""
+        settings = self.settings
+        if not settings.functions and not any(api.auth.calls_functions for api in settings.apis):
+            return None
+        from gatewaysim.gateway.integrate_lambda import LambdaProxy
+
+        return LambdaProxy.build(settings, drop)
 
     def service(self) -> Service:
         """What ``AppServer`` runs: ``handle`` for every request, backends and authorizers around it."""
@@ -270,7 +225,8 @@ class Gateway:
         try:
             await stack.enter_async_context(self.shared.running())
             await stack.enter_async_context(self.recent.running())
-            await self.functions.start()
+            if self.functions is not None:
+                await self.functions.start()
             for api in self.apis.values():
                 api.backend_url = api.settings.backend or (self.demo.url if self.demo else "")
                 await api.forwarder.start()
@@ -278,7 +234,8 @@ class Gateway:
             async with self.reloader.running() if self.reloader is not None else contextlib.nullcontext():
                 yield
         finally:
-            await self.functions.close()
+            if self.functions is not None:
+                await self.functions.close()
             for api in self.apis.values():
                 await api.forwarder.close()
             await self.authorizer_host.close()
@@ -295,8 +252,8 @@ class Gateway:
             return self._health()
         if self.admin is not None and request.raw_path.startswith(ADMIN_PREFIX):
             return await self.admin.handle(request)
-        if self.control is not None and self.control.claims(request):  # rules: gateway.control.plane
-            return await self.control.handle(request)
+        if self.settings.admin.enabled and claims(request):  # rules: gateway.control.claims
+            return await self.control_plane().handle(request)
         if expects_continue(request):
             await send_continue(request)
         exchange = Exchange(request)
@@ -310,6 +267,8 @@ class Gateway:
         runtime = self.apis.get(exchange.api_id or "")
         configured = runtime is not None and runtime.attached is not None
         if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
+            from gatewaysim.gateway.shadow import shadow_difference  # loaded with the first shadow policy
+
             exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
         record = exchange.record(response, configured)
         self.access_log.emit(record)
@@ -318,6 +277,15 @@ class Gateway:
             self.recent.published(record)
         self.decisions.record(decision_entry(exchange, response.status, configured))
         return response
+
+    def control_plane(self) -> ControlPlane:
+        """The AWS control plane (``aws apigateway ...``), under the admin API's access rule; built once."""
+        if self._control is None:
+            from gatewaysim.gateway.control.operations import build  # the first call it claims loads it
+
+            live = self.shared.live
+            self._control = build(self.settings, self.apis, self.run_stages, self, live, started=self.started)
+        return self._control
 
     async def run_stages(self, request: web.BaseRequest, x: Exchange) -> web.StreamResponse:
         """The request path, stage by stage (module docstring)."""
@@ -430,6 +398,13 @@ class Gateway:
         )
         return verdict, body
 
+    def _dashboard(self) -> Dashboard:
+        """The dashboard's pages over this gateway (built on the first ``/_gatewaysim/ui`` request)."""
+        from gatewaysim.gateway.dashboard_source import GatewayDashboard
+        from gatewaysim.observe.dashboard.handler import Dashboard
+
+        return Dashboard(GatewayDashboard(self.apis, self.recent, self._keys_of))
+
     async def _keys_of(self, api_id: str) -> list[dict[str, Any]]:
         """The keys report of one API, values masked (the dashboard's API page)."""
         return await keys_report(self.keyring, self.limits, self.clock(), include_values=False, only_api=api_id)
@@ -445,23 +420,8 @@ class Gateway:
         return api.policy is not None or method.route.authorization_type is not AuthType.NONE
 
     def locate(self, host: str, method: str, raw_target: str) -> Located | Unlocated:
-        """The API, target and method a request line names, or why it names none.
-
-        A pure function of its arguments and the startup settings (hot reload swaps policies
-        only), so ``run_stages`` remembers its answers per request line.
-        """
-        selected = select_api(self.apis, host, raw_target)  # rules: gatewaysim.gateway.dispatch
-        if isinstance(selected, Rejected):
-            return Unlocated(selected.reason)
-        api = selected.api
-        target = route(method, selected.raw_target, api.settings, prefixed=selected.prefixed)
-        if isinstance(target, Rejected):
-            return Unlocated(target.reason, api.settings.api_id)
-        match = api.settings.auth.match(method, target.path)
-        if match is None:
-            return Located(api, target, None)
-        door = method_door(self.settings, api.settings, api.models, match.route, target.stage)
-        return Located(api, target, match, door)
+        """The API, target and method a request line names, or why it names none (``gateway.locate``)."""
+        return locate(self.settings, self.apis, host, method, raw_target)
 
     def _health(self) -> web.Response:
         body: dict[str, Any] = {"status": "ok", "version": __version__, "apis": sorted(self.apis)}

@@ -24,17 +24,15 @@ or moving it, does not count as another statement deciding.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
-import orjson
-
 from gatewaysim.gateway.authorize.redecide import Redecided
+from gatewaysim.gateway.authorize.statements import PolicyView, StatementId, statement_ids, statement_text
 from gatewaysim.gateway.authorize.tables import Rule, Verdict
-from gatewaysim.policy import CompiledPolicy, Decision, StatementRef, StatementTrace
+from gatewaysim.policy import Decision, StatementRef, StatementTrace
 
 __all__ = [
     "Before",
@@ -63,45 +61,6 @@ class Change(StrEnum):
     NEEDS_AUTHORIZER = "needsAuthorizer"
 
 
-@dataclass(slots=True)
-class StatementId:
-    """A statement as the comparison knows it: position, Sid, effect and text (JSON, Sid left out)."""
-
-    index: int
-    sid: str | None
-    effect: str
-    text: str | None
-
-    def label(self) -> str:
-        """``Statement[0] (Sid)``, as the engine names statements."""
-        return StatementRef(self.index, self.sid, self.effect).label()
-
-
-def statement_text(statement: Mapping[str, Any]) -> str:
-    """A statement's canonical JSON text (keys sorted, compact), its ``Sid`` left out."""
-    body = {key: value for key, value in statement.items() if key != "Sid"}
-    try:
-        return orjson.dumps(body, option=orjson.OPT_SORT_KEYS).decode()
-    except TypeError:  # a value orjson does not know (a YAML date ...): the json module's text
-        return json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-
-
-def statement_ids(document: Mapping[str, Any]) -> tuple[StatementId, ...]:
-    """Every statement of a policy document, in order (``Statement`` one object or a list)."""
-    raw = document.get("Statement")
-    items = [raw] if isinstance(raw, Mapping) else raw if isinstance(raw, list) else []
-    return tuple(
-        StatementId(index, _sid(item), str(item.get("Effect")), statement_text(item))
-        for index, item in enumerate(items)
-        if isinstance(item, Mapping)
-    )
-
-
-def _sid(statement: Mapping[str, Any]) -> str | None:
-    sid = statement.get("Sid")
-    return sid if isinstance(sid, str) and sid else None
-
-
 def same_statement(a: StatementId, b: StatementId) -> bool:
     """True when ``a`` and ``b`` are the same statement of two versions of a policy."""
     if a.sid is not None and b.sid is not None:
@@ -120,14 +79,6 @@ def _id_of(ref: StatementRef, statements: Sequence[StatementId]) -> StatementId:
     if ref.index < len(statements) and statements[ref.index].index == ref.index:
         return statements[ref.index]
     return StatementId(ref.index, ref.sid, ref.effect, None)
-
-
-@dataclass(frozen=True, slots=True)
-class PolicyView:
-    """The policy deciding again: compiled, and its statements for matching and for conditions."""
-
-    compiled: CompiledPolicy
-    statements: tuple[StatementId, ...]
 
 
 class Before(NamedTuple):

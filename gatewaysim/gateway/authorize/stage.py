@@ -40,7 +40,6 @@ from gatewaysim.authorizers.base import (
     SupportsClose,
     configuration_error,
 )
-from gatewaysim.authorizers.lambda_ import LambdaAuthorizer
 from gatewaysim.config.auth import AuthSettings
 from gatewaysim.config.load import ApiSettings
 from gatewaysim.config.routes import RouteMatch
@@ -188,7 +187,8 @@ class AuthorizerHost:
             self.session = aiohttp.ClientSession(trust_env=False)
         built = auth.build(self.session)
         if self.store is not None:
-            from gatewaysim.authorizers.shared_cache import SharedAnswerCache, scope_of  # only with a store
+            from gatewaysim.authorizers.lambda_ import LambdaAuthorizer  # only with a store
+            from gatewaysim.authorizers.shared_cache import SharedAnswerCache, scope_of
 
             for name, authorizer in built.items():
                 if isinstance(authorizer, LambdaAuthorizer) and authorizer.caching:

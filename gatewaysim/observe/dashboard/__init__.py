@@ -10,7 +10,7 @@ Plain server-rendered HTML with one small script and one stylesheet shipped in t
   the statements they concern, stage variables, keys and plans;
 * ``/_gatewaysim/ui/simulate``: "would AWS let this through?" on the live policy.
 
-The dashboard lives in ``observe`` and reads the gateway only through ``DashboardSource``, a
+The dashboard lives in ``observe`` and reads the gateway only through ``source.DashboardSource``, a
 small interface the gateway implements (``gateway.dashboard_source``): observe sits below the
 gateway in the layer table, so the pages never reach into the request path. SECURITY: everything
 a client sent is escaped (``pages.e``); the pages carry a strict Content-Security-Policy (no
@@ -19,7 +19,9 @@ inline script); the admin API's access rule guards every page.
 
 from __future__ import annotations
 
-from gatewaysim.observe.dashboard.handler import UI_PREFIX, Dashboard
-from gatewaysim.observe.dashboard.source import DashboardSource
+from typing import Final
 
-__all__ = ["UI_PREFIX", "Dashboard", "DashboardSource"]
+__all__ = ["UI_PREFIX"]
+
+UI_PREFIX: Final = "/_gatewaysim/ui"
+"""Where the pages live. The pages themselves (``handler.Dashboard``) load on the first request for one."""

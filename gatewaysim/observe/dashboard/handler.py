@@ -9,13 +9,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from gatewaysim.observe.dashboard import pages
+from gatewaysim.observe.dashboard import UI_PREFIX, pages
 from gatewaysim.observe.dashboard.source import DashboardSource
 from gatewaysim.observe.story import build_story
 
 __all__ = ["SECURITY_HEADERS", "UI_PREFIX", "Dashboard"]
 
-UI_PREFIX: Final = "/_gatewaysim/ui"
 SECURITY_HEADERS: Final[Mapping[str, str]] = {
     # SECURITY: no inline script or style can run, whatever a page shows; no framing; no sniffing
     "Content-Security-Policy": (

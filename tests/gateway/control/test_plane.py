@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from gatewaysim.gateway.control.plane import signed_access_key
+from gatewaysim.gateway.control.claims import signed_access_key
 from tests.gateway.control.support import apigateway, send, serving
 
 # A stage named like AWS's management collections: its paths stay the API's unless signed for apigateway.

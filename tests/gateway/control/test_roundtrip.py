@@ -15,7 +15,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from gatewaysim.gateway.control import OPERATIONS
+from gatewaysim.gateway.control.operations import OPERATIONS
 from gatewaysim.testing import ThreadedGateway
 from tests.gateway.control.support import apigateway, send
 from tests.gateway.control.test_reads import API, CONFIG
