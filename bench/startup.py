@@ -9,6 +9,10 @@ Each run starts ``gatewaysim serve --port 0`` (the console script of this enviro
 URL from its start banner, polls the health URL until it answers 200, records the time since
 ``Popen`` and stops the process with SIGTERM. Prints the median, p90 and max, and the part spent
 before the banner appeared. Aim: a median under 0.5 s.
+
+The same runs, interleaved, start a bare aiohttp server on uvloop that answers the health path
+(``BARE_SERVER``): the floor any aiohttp gateway starts from on this machine (Python, aiohttp's
+and uvloop's imports, one listening socket). The gateway's own share is the difference.
 """
 
 from __future__ import annotations
@@ -26,6 +30,24 @@ from pathlib import Path
 from typing import IO
 
 GATEWAYSIM = Path(sys.executable).parent / "gatewaysim"
+BARE_SERVER = """
+import asyncio, sys
+import uvloop
+from aiohttp import web
+
+async def main():
+    app = web.Application()
+    app.router.add_get("/_gatewaysim/health", lambda request: web.json_response({"status": "ok"}))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"listening on http://127.0.0.1:{port}", flush=True)
+    await asyncio.Event().wait()
+
+uvloop.run(main())
+"""
 _URL = re.compile(r"listening on (http://\S+)")
 
 
@@ -76,9 +98,13 @@ def _summary(values: list[float]) -> str:
 
 
 def importtime(top: int = 15) -> str:
-    """The ``top`` slowest imports (cumulative) of importing the CLI, slowest first."""
+    """The ``top`` slowest imports (cumulative) of what ``serve`` imports and builds, slowest first."""
+    probe = (
+        "import gatewaysim.cli.serve; from gatewaysim.config.load import load_settings; "
+        "from gatewaysim.gateway.service import Gateway; Gateway(load_settings(None)).service()"
+    )
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import gatewaysim.cli"], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", probe], capture_output=True, text=True, check=True
     )
     rows = []
     for line in result.stderr.splitlines():
@@ -108,14 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.importtime:
         print(importtime())
         return 0
+    bare = [sys.executable, "-c", BARE_SERVER]
     one_run(command)  # warm the file cache
-    runs = [one_run(command) for _ in range(args.runs)]
+    one_run(bare)
+    runs, floor = [], []
+    for _ in range(args.runs):  # interleaved: the same noisy minutes for both
+        runs.append(one_run(command))
+        floor.append(one_run(bare)[0])
     health = [h for h, _ in runs]
     banner = [b for _, b in runs]
     print(f"command: {' '.join(command)}")
     print(f"runs: {len(runs)}")
     print(f"to health 200: {_summary(health)}, max {max(health) * 1000:.0f} ms")
     print(f"to the banner: {_summary(banner)}")
+    print(f"bare aiohttp server on uvloop, to health 200: {_summary(floor)}")
+    own = statistics.median(health) - statistics.median(floor)
+    print(f"gatewaysim's own share (median difference): {own * 1000:.0f} ms")
     return 0
 
 
