@@ -18,6 +18,7 @@ and uvloop's imports, one listening socket). The gateway's own share is the diff
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import statistics
@@ -27,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import IO
+from typing import IO, Final
 
 GATEWAYSIM = Path(sys.executable).parent / "gatewaysim"
 BARE_SERVER = """
@@ -70,10 +71,15 @@ def _healthy(url: str) -> bool:
         return False
 
 
+CHILD_ENV: Final = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+"""Children cache their bytecode, as an installed gatewaysim does (pip compiles it at install):
+with ``PYTHONDONTWRITEBYTECODE`` every start would compile the package's sources again."""
+
+
 def one_run(command: list[str], timeout: float = 10.0) -> tuple[float, float]:
     """(seconds to health 200, seconds to the banner) for one fresh process."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=CHILD_ENV)
     try:
         assert process.stdout is not None
         url = _banner_url(process.stdout, started + timeout)
@@ -104,7 +110,7 @@ def importtime(top: int = 15) -> str:
         "from gatewaysim.gateway.service import Gateway; Gateway(load_settings(None)).service()"
     )
     result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", probe], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-c", probe], capture_output=True, text=True, check=True, env=CHILD_ENV
     )
     rows = []
     for line in result.stderr.splitlines():
