@@ -1,6 +1,7 @@
 """``gatewaysim replay``: which recorded requests would a candidate policy decide differently, and why?
 
     gatewaysim replay --policy NEW [--url URL | --decisions-file FILE] [--since 10m] [--api ID] [--json]
+                      [--parameter-overrides KEY=VALUE ...]
     gatewaysim replay --shadow     [--url URL | --decisions-file FILE] ...
 
 Reads the recorded decisions (the running gateway's ring, default ``$GATEWAYSIM_URL`` or
@@ -18,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Final, TextIO
 
+from gatewaysim.cli.arguments import add_parameter_overrides, parameters_of
 from gatewaysim.errors import ConfigError, GatewaysimError, Problem
 from gatewaysim.gateway.admin_client import default_token, default_url
 from gatewaysim.replay.ask import Ask, replay_file, replay_gateway
@@ -27,6 +29,7 @@ from gatewaysim.replay.run import EXAMPLES, ReplayReport
 __all__ = ["add_arguments", "run"]
 
 BAD_INPUT: Final = 2
+_FLAGS: Final = "command line"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,6 +45,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--policy-api", metavar="NAME", help="the API in NEW whose policy to use, when it holds several"
     )
+    add_parameter_overrides(parser, "NEW's template")
     parser.add_argument("--examples", type=int, default=EXAMPLES, metavar="N", help="examples per reason (default 3)")
     parser.add_argument("--token", help="admin token (default $GATEWAYSIM_ADMIN_TOKEN)")
     parser.add_argument("--json", action="store_true", help="the report as JSON, with every request id")
@@ -61,8 +65,11 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int
 
 def _report(args: argparse.Namespace) -> tuple[ReplayReport, Against]:
     if args.examples < 0:
-        raise ConfigError([Problem("--examples", f"must be 0 or more, got `{args.examples}`")], "command line")
-    ask = Ask(None if args.shadow else args.policy, args.api, args.policy_api, args.since, args.examples)
+        raise ConfigError([Problem("--examples", f"must be 0 or more, got `{args.examples}`")], _FLAGS)
+    if args.shadow and args.parameters:
+        raise ConfigError([Problem("--parameter-overrides", "goes with --policy (a template), not --shadow")], _FLAGS)
+    candidate_path = None if args.shadow else args.policy
+    ask = Ask(candidate_path, args.api, args.policy_api, args.since, args.examples, parameters_of(args))
     candidate = "the recorded shadow policy" if args.shadow else f"policy `{args.policy}`"
     if args.decisions_file is not None:
         report, source = replay_file(args.decisions_file, ask), f"decisions file `{args.decisions_file}`"

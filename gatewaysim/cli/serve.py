@@ -8,6 +8,7 @@ import logging
 import sys
 from typing import Final, TextIO
 
+from gatewaysim.cli.arguments import add_parameter_overrides, parameters_of
 from gatewaysim.config.load import load_settings
 from gatewaysim.errors import GatewaysimError
 from gatewaysim.gateway.loops import event_loop
@@ -22,14 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--policy", metavar="FILE", help="resource policy (JSON or YAML), or a template/OpenAPI file holding it")
     add("--template", metavar="FILE", help="serve the API(s) of a SAM, CloudFormation, OpenAPI or Terraform file")
     add("--api", dest="template_api", metavar="LOGICAL_ID", help="the template's API to serve (default: all)")
-    add(
-        "--parameter-overrides",
-        dest="parameters",
-        nargs="+",
-        type=_parameter_override,
-        metavar="KEY=VALUE",
-        help="template parameters and stand-ins, like sam's (`Stage=dev AuthFn.Arn=arn:...`)",
-    )
+    add_parameter_overrides(parser, "template")
     add("--policy-from", choices=("config", "template"), help="which policy wins when both give one")
     add("--url-style", choices=("stage", "bare"), help="`bare`: serve /{path} for the one stage, as `sam local` does")
     add("--backend", metavar="URL", help="backend base URL, or `demo` for the built-in echo backend")
@@ -77,17 +71,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--worker", help=argparse.SUPPRESS)  # I/N: set by the supervisor for each of its workers
 
 
-def _parameter_override(text: str) -> tuple[str, str]:
-    """``KEY=VALUE`` or SAM's ``ParameterKey=KEY,ParameterValue=VALUE``."""
-    if text.startswith("ParameterKey="):
-        key, _, value = text.removeprefix("ParameterKey=").partition(",ParameterValue=")
-    else:
-        key, _, value = text.partition("=")
-    if not key or "=" not in text:
-        raise argparse.ArgumentTypeError(f"`{text}` is not KEY=VALUE")
-    return key, value
-
-
 _SERVE_OVERRIDES: Final = (
     "policy",
     "template",
@@ -121,7 +104,7 @@ DEMO_TRUSTED_PROXIES: Final = ["127.0.0.0/8", "::1/128"]
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
     overrides = {name: getattr(args, name) for name in _SERVE_OVERRIDES}
-    overrides["parameters"] = dict(args.parameters) if args.parameters else None
+    overrides["parameters"] = parameters_of(args)
     embedded = args.config is None and args.policy is None and args.backend is None and args.template is None
     if embedded and args.trusted_proxies is None:
         overrides["trusted_proxies"] = DEMO_TRUSTED_PROXIES

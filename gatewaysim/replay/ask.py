@@ -9,7 +9,7 @@ that API (any file a policy comes from: ``candidate.load_candidate``) and return
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class Ask:
     policy_api: str | None = None  # the API in a candidate file that holds several
     since: str | None = None  # 90s, 10m, 2h, 1d
     examples: int = EXAMPLES
+    parameters: Mapping[str, str] | None = None  # a template candidate's parameters (--parameter-overrides)
 
 
 def _decider(ask: Ask, arn: str | None) -> Callable[[list[Replayable]], ReplayReport]:
@@ -38,7 +39,7 @@ def _decider(ask: Ask, arn: str | None) -> Callable[[list[Replayable]], ReplayRe
     examples = ask.examples
     if ask.candidate is None:
         return lambda events: shadow_report(events, examples=examples)
-    policy = load_candidate(ask.candidate, arn or DEFAULT_API_ARN, ask.policy_api)
+    policy = load_candidate(ask.candidate, arn or DEFAULT_API_ARN, ask.policy_api, ask.parameters)
     return lambda events: replay(events, policy, examples=examples)
 
 

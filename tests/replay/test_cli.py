@@ -218,3 +218,53 @@ def test_no_decisions_change_nothing(tmp_path: Path, one_office: Path, capsys: p
     file = _write(tmp_path / "empty.jsonl", [])
     code, out, _ = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
     assert code == 0 and out.startswith("replay: 0 recorded decisions (decisions file")
+
+
+def _office_template(tmp_path: Path, default: str | None) -> Path:
+    """A CloudFormation template whose policy allows the one office the `OfficeCidr` parameter names."""
+    parameter: dict[str, Any] = {"Type": "String"} | ({"Default": default} if default is not None else {})
+    allow = statement(Sid="Offices", Condition={"IpAddress": {"aws:SourceIp": {"Ref": "OfficeCidr"}}})
+    api = {"Type": "AWS::ApiGateway::RestApi", "Properties": {"Name": "hr", "Policy": policy(allow)}}
+    template = tmp_path / "offices.json"
+    template.write_text(json.dumps({"Parameters": {"OfficeCidr": parameter}, "Resources": {"Hr": api}}))
+    return template
+
+
+@pytest.mark.parametrize(
+    ("overrides", "newly_denied"),
+    [  # the recorded requests: 127.0.1.5, 127.0.1.6, 127.0.2.5, 127.0.2.6 (all allowed by OFFICES)
+        ([], {2, 3}),  # the parameter's Default: 127.0.1.0/24
+        (["OfficeCidr=127.0.2.0/24"], {0, 1}),
+        (["ParameterKey=OfficeCidr,ParameterValue=127.0.2.0/24"], {0, 1}),  # sam's long form
+        (["OfficeCidr=127.0.0.0/16"], set()),
+    ],
+)
+def test_parameter_overrides_reach_a_template_candidate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], overrides: list[str], newly_denied: set[int]
+) -> None:
+    file = _record(tmp_path)
+    ids = [event["requestId"] for event in _events(file)]
+    template = _office_template(tmp_path, "127.0.1.0/24")
+    flags = ["--parameter-overrides", *overrides] if overrides else []
+    code, out, err = _replay(capsys, "--policy", str(template), "--decisions-file", str(file), "--json", *flags)
+    report = json.loads(out)
+    denied = {ids.index(i) for d in report["groups"]["newlyDenied"]["differences"] for i in d["requestIds"]}
+    assert (code, err, denied, report["changed"]) == (1 if newly_denied else 0, "", newly_denied, len(newly_denied))
+
+
+def test_a_parameter_without_default_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    file = _record(tmp_path)
+    template = _office_template(tmp_path, None)
+    code, out, err = _replay(capsys, "--policy", str(template), "--decisions-file", str(file))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"gatewaysim replay: template `{template}`: Resources.Hr.Properties.Policy.Statement[0].Condition.IpAddress."
+        "aws:SourceIp: parameter `OfficeCidr` has no Default; give --parameter-overrides OfficeCidr=...\n"
+    )
+    given = ["--parameter-overrides", "OfficeCidr=127.0.1.0/24"]
+    code, out, err = _replay(capsys, "--policy", str(template), "--decisions-file", str(file), *given)
+    assert (code, err) == (1, "") and "newly denied: 2" in out
+    code, out, err = _replay(capsys, "--shadow", "--decisions-file", str(file), *given)
+    assert (code, out) == (2, "")
+    flag = "--parameter-overrides: goes with --policy (a template), not --shadow"
+    assert err == f"gatewaysim replay: config `command line`: {flag}\n"
