@@ -13,6 +13,7 @@ from gatewaysim.policy import CompiledPolicy, Statement
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from gatewaysim.config.door.keys import ApiKey
     from gatewaysim.config.load import Settings
     from gatewaysim.gateway.runtime import ApiRuntime
 
@@ -68,10 +69,18 @@ def describe_methods(auth: AuthSettings) -> list[str]:
     ]
 
 
-def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str, serving: Sequence[str] = ()) -> str:
+def banner(
+    settings: Settings,
+    apis: Mapping[str, ApiRuntime],
+    url: str,
+    serving: Sequence[str] = (),
+    keys: Sequence[ApiKey] | None = None,
+) -> str:
     """The start-up text: listener, each API's stages, methods, policy and backend, identity rules, log.
 
-    ``serving``: lines on how it runs (event loop, workers, store), printed before the health line.
+    ``serving``: lines on how it runs (event loop, workers, store), printed before the health line;
+    ``keys``: the API keys the gateway serves (with a store, a generated value may be another
+    process's: ``gateway.live_shared``), else the config's.
     """
     from gatewaysim import __version__
 
@@ -106,7 +115,7 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str, serving
     )
     headers = [f"{identity.principal_header} -> principal", *(f"{h} -> {k}" for h, k in identity.headers)]
     lines.append(f"  identity headers: {'; '.join(headers)}")
-    lines.extend(door_lines(settings))
+    lines.extend(door_lines(settings, keys))
     lines.append(f"  access log: {settings.log.file or 'stderr'} ({settings.log.format})")
     where = f"config `{settings.source}`" if settings.source else "config"
     lines.extend(f"  warning: {problem.render(where)}" for problem in settings.warnings)
@@ -115,10 +124,10 @@ def banner(settings: Settings, apis: Mapping[str, ApiRuntime], url: str, serving
     return "\n".join(lines)
 
 
-def door_lines(settings: Settings) -> list[str]:
+def door_lines(settings: Settings, keys: Sequence[ApiKey] | None = None) -> list[str]:
     """The API keys (a generated value in full: this is where the user learns it) and the door warnings."""
     lines = []
-    for key in settings.api_keys:
+    for key in settings.api_keys if keys is None else keys:
         value = f"{key.value} (generated)" if key.generated else key.masked
         lines.append(f"  api key {key.name} ({key.key_id}): {value}{'' if key.enabled else ' - disabled'}")
     lines.extend(f"  warning: {finding.render()}" for finding in settings.findings)

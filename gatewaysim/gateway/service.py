@@ -150,7 +150,7 @@ class Gateway:
         self.keyring = KeyRing(settings.api_keys, settings.usage_plans, only)
         self.identity = IdentityResolver(settings.identity)
         self.apis = {api.api_id: ApiRuntime(api, Forwarder(api.forward)) for api in settings.apis}
-        self.shared = shared_state(settings, self.apis, clock)  # in-process, or one store for every process (store:)
+        self.shared = shared_state(settings, self.apis, clock, self)  # in-process, or one store for every process
         self.limits = self.shared.limits  # throttle buckets and quotas
         # SECURITY: a client never sends identity or authorizer-output headers on to the backend
         drop = drop_set(self.identity.identity_headers) | AUTHORIZER_HEADERS
@@ -480,7 +480,7 @@ async def serve(
         serving += gateway.tls.describe() if gateway.tls is not None else []
         if worker is not None:
             serving.append(f"worker: {worker.index} of {worker.count} (pid {os.getpid()})")
-        out.write(banner(gateway.settings, gateway.apis, server.url, serving) + "\n")
+        out.write(banner(gateway.settings, gateway.apis, server.url, serving, gateway.keyring.keys) + "\n")
         out.flush()
         await stop.wait()
     finally:

@@ -2,8 +2,8 @@
 
 ``shared_state(settings, apis, clock)`` builds the pieces the request path and the admin API use:
 the throttle buckets and quotas (``gateway.door.limits``, ``gateway.door.shared_limits``), the live
-policies (``gateway.live``), and the store they run on. Without a ``store`` every piece is
-the in-process one and nothing here opens a connection (nor imports the Redis client).
+writes (``gateway.live``: policies, API keys, stage variables), and the store they run on. Without a
+``store`` every piece is the in-process one and nothing here opens a connection (nor imports the Redis client).
 ``SharedState.running()`` connects before the gateway listens and closes after it drained.
 """
 
@@ -19,6 +19,7 @@ from gatewaysim.gateway.door.limits import Clock, InProcessLimits, LimitStore
 from gatewaysim.gateway.live import LiveSlots
 
 if TYPE_CHECKING:
+    from gatewaysim.gateway.door.keys import KeyHolder
     from gatewaysim.gateway.runtime import ApiRuntime
     from gatewaysim.store.redis import RedisStore
 
@@ -52,13 +53,16 @@ class SharedState:
             await self.store.close()
 
 
-def shared_state(settings: Settings, apis: Mapping[str, ApiRuntime], clock: Clock) -> SharedState:
-    """The in-process pieces, or the shared ones when ``settings.store`` names a store."""
+def shared_state(
+    settings: Settings, apis: Mapping[str, ApiRuntime], clock: Clock, keys: KeyHolder | None = None
+) -> SharedState:
+    """The in-process pieces, or the shared ones when ``settings.store`` names a store (``keys``: who
+    holds the live ``KeyRing``, whose changes go to every process too)."""
     if settings.store is None:
         return SharedState(None, LiveSlots(), InProcessLimits(clock), apis, clock)
     from gatewaysim.gateway.door.shared_limits import RedisLimits  # only with a store: startup stays lean
-    from gatewaysim.gateway.live import SharedLiveSlots
+    from gatewaysim.gateway.live_shared import SharedLiveSlots
     from gatewaysim.store.redis import RedisStore
 
     store = RedisStore(settings.store.url, settings.store.namespace, display_url=settings.store.display_url)
-    return SharedState(store, SharedLiveSlots(store, apis), RedisLimits(store), apis, clock)
+    return SharedState(store, SharedLiveSlots(store, apis, keys), RedisLimits(store), apis, clock)

@@ -1,11 +1,13 @@
 """API keys and usage plans: read them, and create, change, delete keys and plan keys live.
 
 The gateway's door reads its ``KeyRing`` (``gateway.door.keys``) once per request; every change
-here builds a new ring and replaces the old one with one assignment, so the next request sees the
-key (or no longer sees it) and a refused change leaves the ring as it was. Values are checked by
+here builds a new ring and hands it to ``gateway.live`` (one assignment here; with workers or a
+``store:`` every process has it before the answer returns), so the next request sees the key (or no
+longer sees it) and a refused change leaves the ring as it was. Each change reads and replaces the
+ring under ``live.writing()``, so changes sent to two workers at once never lose one another. Values are checked by
 the config's own rules (20 to 128 printable characters) with AWS's messages; names are unique
 (usage plans name their keys by name or id); a created key is disabled unless ``--enabled``, as
-on AWS. Changes live in memory: a restart reads the config again.
+on AWS. Changes live in memory (and in the store under workers): a restart reads the config again.
 """
 
 from __future__ import annotations
@@ -49,9 +51,21 @@ def _only_api(state: ControlState) -> str | None:
     return state.settings.apis[0].api_id if len(state.settings.apis) == 1 else None
 
 
-def _replace(state: ControlState, keys: tuple[ApiKey, ...], plans: tuple[UsagePlan, ...], what: str) -> None:
-    _holder(state).keyring = KeyRing(keys, plans, _only_api(state))  # one assignment: the next request
+async def _replace(state: ControlState, keys: tuple[ApiKey, ...], plans: tuple[UsagePlan, ...], what: str) -> None:
+    ring = KeyRing(keys, plans, _only_api(state))
+    await state.live.replace_keys(_holder(state), ring)  # one assignment (in every process): the next request
     logger.info("api keys: %s through the control plane", what)
+
+
+def _locked(handler: Handler) -> Handler:
+    """``handler`` reading and replacing the ring under ``live.writing()`` (module docstring)."""
+
+    async def locked(state: ControlState, params: Params) -> Result:
+        async with state.live.writing():
+            return await handler(state, params)
+
+    locked.__doc__ = handler.__doc__
+    return locked
 
 
 def api_key(state: ControlState, key: ApiKey, *, include_value: bool) -> dict[str, Any]:
@@ -128,7 +142,7 @@ async def create_api_key(state: ControlState, params: Params) -> Result:
         customer_id=params.get("customerId"),
         description=params.get("description"),
     )
-    _replace(state, (*ring.keys, key), ring.plans, f"key `{key.name}` ({key.key_id}) created")
+    await _replace(state, (*ring.keys, key), ring.plans, f"key `{key.name}` ({key.key_id}) created")
     return api_key(state, key, include_value=True)
 
 
@@ -162,7 +176,7 @@ async def update_api_key(state: ControlState, params: Params) -> Result:
     if key != old:
         keys = tuple(key if k.key_id == old.key_id else k for k in ring.keys)
         plans = tuple(_renamed(plan, old.name, key.name) for plan in ring.plans)
-        _replace(state, keys, plans, f"key `{key.name}` ({key.key_id}) updated")
+        await _replace(state, keys, plans, f"key `{key.name}` ({key.key_id}) updated")
     return api_key(state, key, include_value=False)
 
 
@@ -180,7 +194,7 @@ async def delete_api_key(state: ControlState, params: Params) -> Result:
         dataclasses.replace(p, api_keys=tuple(n for n in p.api_keys if n not in (key.name, key.key_id)))
         for p in ring.plans
     )
-    _replace(state, tuple(k for k in ring.keys if k.key_id != key.key_id), plans, f"key `{key.name}` deleted")
+    await _replace(state, tuple(k for k in ring.keys if k.key_id != key.key_id), plans, f"key `{key.name}` deleted")
     return None
 
 
@@ -258,7 +272,7 @@ async def create_usage_plan_key(state: ControlState, params: Params) -> Result:
     ring = _holder(state).keyring
     grown = dataclasses.replace(plan, api_keys=(*plan.api_keys, key.key_id))
     plans = tuple(grown if p.plan_id == plan.plan_id else p for p in ring.plans)
-    _replace(state, ring.keys, plans, f"key `{key.name}` added to usage plan `{plan.name}`")
+    await _replace(state, ring.keys, plans, f"key `{key.name}` added to usage plan `{plan.name}`")
     return _plan_key(key)
 
 
@@ -271,20 +285,20 @@ async def delete_usage_plan_key(state: ControlState, params: Params) -> Result:
     ring = _holder(state).keyring
     shrunk = dataclasses.replace(plan, api_keys=tuple(n for n in plan.api_keys if n not in (key.name, key.key_id)))
     plans = tuple(shrunk if p.plan_id == plan.plan_id else p for p in ring.plans)
-    _replace(state, ring.keys, plans, f"key `{key.name}` removed from usage plan `{plan.name}`")
+    await _replace(state, ring.keys, plans, f"key `{key.name}` removed from usage plan `{plan.name}`")
     return None
 
 
 OPERATIONS: Final[Mapping[str, Handler]] = {
     "GetApiKeys": get_api_keys,
     "GetApiKey": get_api_key,
-    "CreateApiKey": create_api_key,
-    "UpdateApiKey": update_api_key,
-    "DeleteApiKey": delete_api_key,
+    "CreateApiKey": _locked(create_api_key),
+    "UpdateApiKey": _locked(update_api_key),
+    "DeleteApiKey": _locked(delete_api_key),
     "GetUsagePlans": get_usage_plans,
     "GetUsagePlan": get_usage_plan,
     "GetUsagePlanKeys": get_usage_plan_keys,
     "GetUsagePlanKey": get_usage_plan_key,
-    "CreateUsagePlanKey": create_usage_plan_key,
-    "DeleteUsagePlanKey": delete_usage_plan_key,
+    "CreateUsagePlanKey": _locked(create_usage_plan_key),
+    "DeleteUsagePlanKey": _locked(delete_usage_plan_key),
 }

@@ -1,14 +1,15 @@
 """``get-stages``, ``get-stage`` and ``update-stage`` (stage variables, live).
 
 ``update-stage`` applies ``/variables/NAME`` (``replace``/``add`` set it, ``remove`` drops it) by
-replacing the API's settings with one assignment (``ApiRuntime.settings``): the next request's
-authorizer event, integration URI and gateway responses see the new values. Names and values are
+replacing the API's settings with one assignment (``ApiRuntime.settings``, through ``gateway.live``:
+with workers or a ``store:`` in every process before the answer returns, the patch read and applied
+under ``live.writing()``): the next request's authorizer event, integration URI and gateway
+responses see the new values. Names and values are
 checked by the config's own rules (``config.stage_variables``), with AWS's API error texts.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
@@ -106,14 +107,15 @@ def _apply(variables: dict[str, str], patch: Patch) -> None:
 async def update_stage(state: ControlState, params: Params) -> Result:
     """``UpdateStage``: ``/variables/NAME``; every operation checked before any applies."""
     runtime, name = _stage_of(state, params)
-    settings = runtime.settings
-    variables = dict(settings.variables(name))
-    for patch in patches(params, _VARIABLE_OPS, _APPLIED):
-        _apply(variables, patch)
-    if variables != settings.variables(name):
-        every: Mapping[str, Mapping[str, str]] = {**settings.stage_variables, name: variables}
-        runtime.settings = dataclasses.replace(settings, stage_variables=every)  # one assignment
-        logger.info("api `%s` stage `%s`: stage variables updated through the control plane", settings.api_id, name)
+    async with state.live.writing():
+        settings = runtime.settings
+        variables = dict(settings.variables(name))
+        for patch in patches(params, _VARIABLE_OPS, _APPLIED):
+            _apply(variables, patch)
+        if variables != settings.variables(name):
+            every: Mapping[str, Mapping[str, str]] = {**settings.stage_variables, name: variables}
+            await state.live.replace_variables(runtime, every)  # one assignment (in every process)
+            logger.info("api `%s` stage `%s`: stage variables updated through the control plane", settings.api_id, name)
     return stage(state, runtime, name)
 
 

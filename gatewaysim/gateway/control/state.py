@@ -11,14 +11,14 @@ import contextvars
 import datetime
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from gatewaysim.config.door.keys import resource_id
 from gatewaysim.config.load import Settings
 from gatewaysim.gateway.control.wire import ServiceError
-from gatewaysim.gateway.door.keys import KeyRing
+from gatewaysim.gateway.door.keys import KeyHolder
 from gatewaysim.gateway.live import LiveSlots
 
 if TYPE_CHECKING:
@@ -55,12 +55,6 @@ class Caller:
 
 CALLER: contextvars.ContextVar[Caller] = contextvars.ContextVar("gatewaysim_control_caller")
 """The caller of the operation running now (set by the plane for each call, in the call's own task)."""
-
-
-class KeyHolder(Protocol):
-    """Who holds the live ``KeyRing`` (the gateway): the door reads it per request, the control plane replaces it."""
-
-    keyring: KeyRing
 
 
 def _whole_second(moment: datetime.datetime) -> datetime.datetime:

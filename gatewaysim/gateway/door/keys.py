@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from gatewaysim.config.door.keys import ApiKey, ApiStage, UsagePlan
 
-__all__ = ["KeyRing", "PlanStage"]
+__all__ = ["KeyHolder", "KeyRing", "PlanStage"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class KeyRing:
     def __init__(self, keys: Iterable[ApiKey], plans: Iterable[UsagePlan], only_api: str | None = None) -> None:
         self.keys: tuple[ApiKey, ...] = tuple(keys)
         self.plans: tuple[UsagePlan, ...] = tuple(plans)
+        self.only_api = only_api  # the API a plan stage without an api id means (the config's only one)
         self.by_value: Mapping[str, ApiKey] = {key.value: key for key in self.keys}
         self.by_id: Mapping[str, ApiKey] = {key.key_id: key for key in self.keys}
         ids = {key.name: key.key_id for key in self.keys} | {key.key_id: key.key_id for key in self.keys}
@@ -55,3 +57,9 @@ class KeyRing:
     def plans_of(self, key: ApiKey) -> list[UsagePlan]:
         """Every usage plan that names ``key``."""
         return [plan for plan in self.plans if key.name in plan.api_keys or key.key_id in plan.api_keys]
+
+
+class KeyHolder(Protocol):
+    """Who holds the live ``KeyRing`` (the gateway): the door reads it per request, the control plane replaces it."""
+
+    keyring: KeyRing
