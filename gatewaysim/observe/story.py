@@ -4,15 +4,16 @@ prints and the dashboard's request page shows.
 ``build_story(record, event)`` reads the two plain mappings (either may be missing: a request
 refused before any API stage has no event; an old one has left the feed's ring) into a ``Story``:
 the request, who refused it and why, every condition key the policy saw, the per-statement trace
-(value seen vs wanted), the authorizer's answer and the Table A/B row, the integration, and what
-would let it through where the trace makes that plain. ``render_text`` prints it.
+(value seen vs wanted), the authorizer's answer and the Table A/B row, the integration, what
+would let it through where the trace makes that plain, and the shadow policy's decision where it
+differs. ``render_text`` prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 __all__ = ["Story", "TraceRow", "build_story", "let_through", "render_text", "tail_line"]
 
@@ -47,6 +48,7 @@ class Story:
     verdict: str | None
     integration: tuple[tuple[str, str], ...]
     through: tuple[str, ...] = field(default=())  # what would let it through
+    shadow: tuple[tuple[str, str], ...] = field(default=())  # how the shadow policy decides it differently
 
 
 def _join(values: Any) -> str:
@@ -153,6 +155,32 @@ def _integration(record: Mapping[str, Any] | None, event: Mapping[str, Any] | No
     return tuple(rows)
 
 
+_CHANGES: Final[Mapping[str, str]] = {
+    "newlyDenied": "newly denied: allowed now, refused under the shadow policy",
+    "newlyAllowed": "newly allowed: refused now, allowed under the shadow policy",
+    "decidedDifferently": "decided differently: the same answer, by another statement or rule",
+    "needsAuthorizer": "the authorizer would decide: the shadow policy no longer denies before it",
+}
+
+
+def _shadow(record: Mapping[str, Any] | None, event: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
+    """The shadow policy's different decision (``shadowDecision``; docs/replay.md), () when it agrees."""
+    shadow = (event or {}).get("shadowDecision") or (record or {}).get("shadowDecision")
+    if not isinstance(shadow, Mapping):
+        return ()
+    change = str(shadow.get("change"))
+    allowed = shadow.get("allowed")
+    rows = [
+        ("change", _CHANGES.get(change, change)),
+        ("outcome", f"{shadow.get('decision') or 'not evaluated'}"),
+        ("deciding statement", str(shadow.get("decidingStatement") or "none")),
+        ("answer", "the authorizer decides" if allowed is None else "allowed" if allowed else "refused"),
+        ("verdict", str(shadow.get("verdict") or "-")),
+        ("what differs", str(shadow.get("reason") or "-")),
+    ]
+    return tuple(rows)
+
+
 def _facts(record: Mapping[str, Any] | None, event: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     r, e = record or {}, event or {}
     rows = [
@@ -189,6 +217,7 @@ def build_story(record: Mapping[str, Any] | None, event: Mapping[str, Any] | Non
         verdict=_verdict(e),
         integration=_integration(record, event),
         through=let_through(e) if event is not None else (),
+        shadow=_shadow(record, event),
     )
 
 
@@ -226,6 +255,9 @@ def render_text(story: Story) -> str:
     if story.through:
         lines.append("what would let it through:")
         lines += [f"  {line}" for line in story.through]
+    if story.shadow:
+        lines.append("shadow policy (never enforced) decides it differently:")
+        lines += [f"  {name}: {value}" for name, value in story.shadow]
     return "\n".join(lines) + "\n"
 
 

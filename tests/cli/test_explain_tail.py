@@ -51,6 +51,28 @@ async def test_explain_tells_the_story_of_a_policy_refusal(
     assert "Statement[0] (Office) would allow it if aws:SourceIp matched 203.0.113.0/24" in out
 
 
+async def test_explain_tells_how_the_shadow_policy_decides_differently(
+    backend: RecordingBackend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    loopback = {**CORP["Statement"][0], "Condition": {"IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}}
+    api = {"policy": CORP, "shadow_policy": {**CORP, "Statement": [loopback]}, "backend": backend.url}
+    async with GatewayServer(config={"api": api}) as gw:
+        denied = await request_from(gw.url + "/prod/hr", source="127.0.0.7")
+        request_id = denied.headers["x-amzn-RequestId"]
+        assert await _main("explain", request_id, "--url", gw.url) == 0
+    out = capsys.readouterr().out
+    assert denied.status == 403 and out.startswith(f"request {request_id}: GET /prod/hr -> 403 AccessDenied")
+    assert out.endswith(
+        "shadow policy (never enforced) decides it differently:\n"
+        "  change: newly allowed: refused now, allowed under the shadow policy\n"
+        "  outcome: Allow\n"
+        "  deciding statement: Statement[0] (Office)\n"
+        "  answer: allowed\n"
+        "  verdict: policy-only: -/Allow -> Allow\n"
+        "  what differs: allowed by Statement[0] (Office) when IpAddress aws:SourceIp 127.0.0.0/8\n"
+    )
+
+
 async def test_explain_reads_a_decisions_file(
     backend: RecordingBackend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -189,6 +189,43 @@ def test_the_table_filters_on_what_the_shadow_policy_would_decide_differently(
     browser.find_element(By.CSS_SELECTOR, 'select[name="shadow"] option[value=""]').click()
 
 
+def _pairs(browser: WebDriver, css: str) -> dict[str, str]:
+    rows = browser.find_elements(By.CSS_SELECTOR, f"{css} tr")
+    return {r.find_element(By.TAG_NAME, "th").text: r.find_element(By.TAG_NAME, "td").text for r in rows}
+
+
+def test_a_request_page_shows_the_shadow_decision_where_it_differs(
+    gateway: ThreadedGateway, browser: WebDriver, shots: Path
+) -> None:
+    no_audit = {"Sid": "NoAudit", "Effect": "Deny", "Principal": "*", "Action": "execute-api:Invoke"}
+    shadow = {**POLICY, "Statement": [*POLICY["Statement"], {**no_audit, "Resource": "execute-api:/*/GET/audit"}]}
+    assert _shadow(gateway, "PUT", shadow) == 200
+    try:
+        differs = gateway.request("/prod/audit", source="127.0.113.14")
+        same = gateway.request("/prod/audit-log", source="127.0.113.14")
+    finally:
+        assert _shadow(gateway, "DELETE") == 204
+    assert (differs.status, same.status) == (200, 200)  # never enforced
+    browser.get(gateway.url + "/_gatewaysim/ui")
+    row = browser.find_element(By.CSS_SELECTOR, f'#requests tr[data-id="{differs.headers["x-amzn-RequestId"]}"]')
+    row.find_element(By.CSS_SELECTOR, "td.path a").click()  # the row's link, as a user follows it
+    WebDriverWait(browser, 5).until(lambda b: b.find_elements(By.ID, "shadow"))
+    assert browser.find_element(By.CSS_SELECTOR, "#shadow h2").text == "Shadow policy decides it differently"
+    assert _pairs(browser, "#shadow table.shadow") == {
+        "change": "newly denied: allowed now, refused under the shadow policy",
+        "outcome": "ExplicitDeny",
+        "deciding statement": "Statement[2] (NoAudit)",
+        "answer": "refused",
+        "verdict": "policy-only: -/Deny -> ExplicitDeny",
+        "what differs": "denied by Statement[2] (NoAudit)",
+    }
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text == "GET /prod/audit -> 200"  # the live answer
+    _shot(browser, shots, "3-request-shadow")
+    browser.get(gateway.url + "/_gatewaysim/ui/requests/" + same.headers["x-amzn-RequestId"])
+    assert browser.find_element(By.CSS_SELECTOR, "h1").text == "GET /prod/audit-log -> 200"
+    assert browser.find_elements(By.ID, "shadow") == []  # the shadow agrees: nothing to show
+
+
 def test_what_a_client_sent_is_text_never_markup(gateway: ThreadedGateway, browser: WebDriver, shots: Path) -> None:
     browser.get(gateway.url + "/_gatewaysim/ui")
     WebDriverWait(browser, 10).until(lambda b: b.find_element(By.ID, "live").text == "live")

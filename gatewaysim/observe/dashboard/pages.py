@@ -165,6 +165,12 @@ def _story(story: Story) -> str:
     if story.through:
         items = "".join(f"<li>{e(line)}</li>" for line in story.through)
         parts.append(f'<section><h2>What would let it through</h2><ul class="through">{items}</ul></section>')
+    if story.shadow:
+        parts.append(
+            '<section id="shadow"><h2>Shadow policy decides it differently</h2>'
+            '<p class="muted">never enforced: the answer above is the live policy\'s</p>'
+            f"{_pairs(story.shadow, 'pairs shadow')}</section>"
+        )
     parts.append(f"<section><h2>Request</h2>{_pairs(story.facts)}</section>")
     if story.context:
         parts.append(f"<section><h2>Request context</h2>{_pairs(story.context, 'pairs context')}</section>")
