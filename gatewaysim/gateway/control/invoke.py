@@ -17,6 +17,7 @@ authorizer's answer, the table row, the integration. Choices (AWS's test invocat
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any, Final
@@ -24,6 +25,7 @@ from typing import Any, Final
 from aiohttp import web
 from multidict import CIMultiDict
 
+from gatewaysim.config.routes import HTTP_METHODS
 from gatewaysim.context import ANONYMOUS
 from gatewaysim.gateway.control.inprocess import Collected, MemoryWriter, collect, in_process_request
 from gatewaysim.gateway.control.resources import resource_tree
@@ -40,6 +42,10 @@ MAX_PATH: Final = 8192
 _NOT_ANSWERED: Final = frozenset({"connection", "keep-alive", "transfer-encoding", "server"})
 _NOT_SENT: Final = frozenset({"host", "content-length", "transfer-encoding"})
 """Headers the invocation sets itself: the prefix names the API, the body's own length frames it."""
+_TOKEN: Final = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""A header name (RFC 9110 token), as the wire's parser demands."""
+_CONTROL: Final = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+"""What a header value never holds on the wire (CR, LF, NUL ...; a tab is allowed)."""
 
 
 def _stamp(now: float) -> str:
@@ -120,6 +126,8 @@ def execution_log(
 
 
 def _resource_path(runtime: ApiRuntime, resource_id: str, verb: str) -> str:
+    if verb not in HTTP_METHODS:  # no method has it, though an ANY route would match it
+        raise not_found("Invalid Method identifier specified")
     for rid, path, routes in resource_tree(runtime):
         if rid == resource_id:
             if not any(r.method in (verb, "ANY") for r in routes):
@@ -139,11 +147,20 @@ def _target(params: Params, resource: str) -> str:
     return given
 
 
+def _header(name: str, value: str) -> tuple[str, str]:
+    # SECURITY: a header no HTTP parser accepts from a socket (CR/LF in a value would split it at the
+    # backend) is refused here, as the wire refuses it, instead of failing later as a silent 500.
+    if not _TOKEN.fullmatch(name) or _CONTROL.search(value):
+        shown = name[:100]
+        raise bad_request(f"Invalid header `{shown}`: a name is an HTTP token and a value holds no control characters")
+    return name, value
+
+
 def _headers(params: Params) -> list[tuple[str, str]]:
-    sent = [(k, v) for k, v in (params.get("headers") or {}).items() if k.lower() not in _NOT_SENT]
+    sent = [_header(k, v) for k, v in (params.get("headers") or {}).items() if k.lower() not in _NOT_SENT]
     for name, values in (params.get("multiValueHeaders") or {}).items():
         if name.lower() not in _NOT_SENT:
-            sent.extend((name, value) for value in values if (name, value) not in sent)
+            sent.extend(_header(name, value) for value in values if (name, value) not in sent)
     return [("Host", "localhost"), *sent]  # SECURITY: the prefix names the API; no Host may name another
 
 

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from tests.gateway.control.support import apigateway, serving
 
 API = "abcdef1234"
+GET_X = {"httpMethod": "GET", "pathWithQueryString": "/x"}
 
 
 def _resource(client: Any, path: str) -> str:
@@ -77,6 +78,24 @@ def test_the_invocation_is_judged_like_a_real_request() -> None:
         ),
         ({"httpMethod": "GET"}, "BadRequestException", "pathWithQueryString is required"),
         ({"httpMethod": "GET", "pathWithQueryString": "x"}, "BadRequestException", "Invalid pathWithQueryString"),
+        # a verb no method can have: AWS's answer for a method the resource does not hold
+        ({"httpMethod": "FROB", "pathWithQueryString": "/x"}, "NotFoundException", "Invalid Method identifier"),
+        # what no HTTP parser lets through a socket is refused up front, never a silent 500
+        (
+            {**GET_X, "headers": {"X-A": "a\r\nX-Gatewaysim-Principal: r"}},
+            "BadRequestException",
+            "Invalid header `X-A`",
+        ),
+        ({**GET_X, "headers": {"X-A": "a\nb"}}, "BadRequestException", "Invalid"),
+        ({**GET_X, "headers": {"X-A": "a\x00"}}, "BadRequestException", "Invalid"),
+        ({**GET_X, "headers": {"X A": "1"}}, "BadRequestException", "Invalid"),
+        ({**GET_X, "headers": {"X:A": "1"}}, "BadRequestException", "Invalid"),
+        ({**GET_X, "headers": {"": "1"}}, "BadRequestException", "Invalid"),
+        (
+            {**GET_X, "multiValueHeaders": {"X-B": ["ok", "b\r\nc: d"]}},
+            "BadRequestException",
+            "Invalid header `X-B`",
+        ),
     ],
 )
 def test_bad_test_invocations(kwargs: dict[str, Any], code: str, message: str) -> None:
