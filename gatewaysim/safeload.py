@@ -147,7 +147,8 @@ class _TooDeep(yaml.YAMLError):
 class BoundedSafeLoader(yaml.SafeLoader):
     """PyYAML's SafeLoader whose composer stops at the depth limit before recursing further.
 
-    Subclass it to add tags or change resolvers (``imports.cfn_yaml.CfnLoader`` does).
+    Timestamps stay text, as CloudFormation reads YAML: ``Version: 2012-10-17`` is a policy's
+    version, not a date object. Subclass it to add tags (``imports.cfn_yaml.CfnLoader`` does).
     """
 
     max_depth = FILE_LIMITS.max_depth
@@ -162,6 +163,13 @@ class BoundedSafeLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+
+# Copied, not edited in place, so PyYAML's global SafeLoader stays untouched.
+BoundedSafeLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def load_yaml(

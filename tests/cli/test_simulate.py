@@ -323,3 +323,31 @@ def test_a_misspelt_context_key_gets_did_you_mean(
 def test_a_key_the_policy_reads_gets_no_note(capsys: pytest.CaptureFixture[str]) -> None:
     main(["simulate", "--policy", CORPORATE, "--resource", f"{API}/prod/GET/x", "--context", "AWS:SOURCEIP=8.8.8.8"])
     assert capsys.readouterr().err == ""
+
+
+YAML_POLICY = """\
+Version: 2012-10-17
+Statement:
+  - Effect: Allow
+    Principal: "*"
+    Action: execute-api:Invoke
+    Resource: execute-api:/*
+    Condition:
+      DateGreaterThan: {aws:CurrentTime: 2020-01-01T00:00:00Z}
+"""
+
+
+def test_a_yaml_policy_written_as_people_write_yaml_reads(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `Version: 2012-10-17` and a time unquoted are YAML timestamps; CloudFormation's YAML keeps them
+    # as text, and so must every policy reader (check, simulate, serve), never a Python repr.
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(YAML_POLICY)
+    checked = main(["check", str(policy)])
+    simulated = main(
+        ["simulate", "--policy", str(policy), "--method", "GET", "--path", "/pets"]
+        + ["--context", "aws:CurrentTime=2026-01-01T00:00:00Z"]
+    )
+    captured = capsys.readouterr()
+    assert (checked, simulated) == (0, 0), captured.err
+    assert "Allow: allowed by Statement[0]" in captured.out
+    assert "datetime" not in captured.out + captured.err
