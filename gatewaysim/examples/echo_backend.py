@@ -21,6 +21,9 @@ __all__ = ["IDENTITY_PREFIX", "create_demo_app", "echo", "main"]
 
 IDENTITY_PREFIX: Final = "x-gatewaysim-"
 _CHUNK: Final = 64 * 1024
+_PARSER_LIMITS: Final = {"max_line_size": 16 * 1024, "max_field_size": 16 * 1024}
+"""Room for what the gateway lets through (10,240 bytes of headers, a 10,240-character URL) and the
+headers it adds; aiohttp's default 8,190 refused headers the gateway had accepted."""
 
 
 async def echo(request: web.Request) -> web.Response:
@@ -49,7 +52,7 @@ async def echo(request: web.Request) -> web.Response:
 
 def create_demo_app() -> web.Application:
     """An application that answers every method and path with ``echo``."""
-    app = web.Application()
+    app = web.Application(handler_args=_PARSER_LIMITS)
     app.router.add_route("*", r"/{tail:[\s\S]*}", echo)
     return app
 

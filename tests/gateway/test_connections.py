@@ -219,3 +219,15 @@ def test_the_cap_is_fitted_to_the_files_the_process_may_open() -> None:
     assert "max_connections=150" in out[1] and "'max 150 open connections'" in out[1]
     out = subprocess.run([sys.executable, "-c", raised], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "max 1000 open connections (1100, 5000)"  # the soft limit was raised for the cap
+
+
+async def test_the_demo_backend_takes_every_header_the_gateway_takes() -> None:
+    # the built-in demo (the default backend) answered a 8,190-10,240-byte header with aiohttp's own
+    # `400 Got more than 8190 bytes when reading: b'ppp...'` though the gateway had accepted it
+    pad = "p" * (10_240 - len("X-Pad") - len("Hostlocalhost"))
+    async with GatewayServer(policy=OPEN, backend="demo") as gw:
+        reader, writer = await open_raw(gw.port)
+        writer.write(f"GET /prod/pets HTTP/1.1\r\nHost: localhost\r\nX-Pad: {pad}\r\n\r\n".encode())
+        status, _head, body = await read_response(reader)
+        writer.close()
+    assert status == 200 and b'"X-Pad": "ppp' in body
