@@ -22,6 +22,11 @@ Targets:
   gateway            ``gatewaysim serve`` as users run it, defaults on (uvloop on Linux, the JSON access
                      log, the seed's IP-condition policy, X-Forwarded-For from a trusted proxy)
   gateway-asyncio    (``--asyncio``) the same with ``--loop asyncio``
+  gateway-ref        (``--compare-with PATH``) the same gateway run from another checkout (PATH: its
+                     repository root, e.g. ``git worktree add --detach /tmp/ref main``) with this
+                     venv's Python: an A/B of two versions within one run (``gateway/gateway-ref``)
+
+``--targets a,b`` runs only the named targets (``direct`` always runs: the backend is its process).
 
 With ``--workers N`` every proxy runs N processes sharing its port (``SO_REUSEPORT``; nginx: N
 worker processes; the gateway: ``serve --workers N`` with a private Redis store). A last phase
@@ -222,15 +227,18 @@ log:
 """
 
 
-def start_gateway(name: str, backend: str, tmp: str, workers: int, *flags: str) -> Target:
-    """``gatewaysim serve`` as users run it (a config file, the defaults), reading the URL from its banner."""
+def start_gateway(name: str, backend: str, tmp: str, workers: int, *flags: str, repo: Path = REPO) -> Target:
+    """``gatewaysim serve`` as users run it (a config file, the defaults), reading the URL from its banner.
+
+    ``repo``: the checkout whose ``gatewaysim`` runs (``python -m`` imports it from the working directory).
+    """
     config = Path(tmp) / f"{name}.yaml"
     config.write_text(GATEWAY_CONFIG.format(backend=backend, policy=SEED_POLICY, log=Path(tmp) / f"{name}.log"))
     command = [sys.executable, "-m", "gatewaysim", "serve", "--config", str(config), *flags]
     if workers > 1:
         command += ["--workers", str(workers)]
     with open(CHILD_LOG, "ab") as log:
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd=REPO)
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, cwd=repo)
     assert proc.stdout is not None
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -329,16 +337,26 @@ def python_round(target: Target, seconds: float, connections: int) -> Round:
 def start_targets(args: argparse.Namespace, tmp: str) -> list[Target]:
     backend = start_role("direct", "backend", 1, "--loop", "uvloop", "--response-bytes", str(args.response_bytes))
     targets = [backend]
-    nginx = start_nginx(int(backend.url.rsplit(":", 1)[1]), args.workers, tmp)
+    wanted = set(args.targets.split(",")) if args.targets else None
+
+    def want(name: str) -> bool:
+        return wanted is None or name in wanted
+
+    nginx = start_nginx(int(backend.url.rsplit(":", 1)[1]), args.workers, tmp) if want("nginx") else None
     if nginx is not None:
         targets.append(nginx)
-    targets.append(start_role("bare-proxy", "bare-proxy", args.workers, "--backend", backend.url))
-    targets.append(
-        start_role("bare-proxy-uvloop", "bare-proxy", args.workers, "--backend", backend.url, "--loop", "uvloop")
-    )
-    targets.append(start_gateway("gateway", backend.url, tmp, args.workers))
+    if want("bare-proxy"):
+        targets.append(start_role("bare-proxy", "bare-proxy", args.workers, "--backend", backend.url))
+    if want("bare-proxy-uvloop"):
+        uvloop = ("--backend", backend.url, "--loop", "uvloop")
+        targets.append(start_role("bare-proxy-uvloop", "bare-proxy", args.workers, *uvloop))
+    if want("gateway"):
+        targets.append(start_gateway("gateway", backend.url, tmp, args.workers))
     if args.asyncio:
         targets.append(start_gateway("gateway-asyncio", backend.url, tmp, args.workers, "--loop", "asyncio"))
+    if args.compare_with:
+        ref = Path(args.compare_with).resolve()
+        targets.append(start_gateway("gateway-ref", backend.url, tmp, args.workers, repo=ref))
     return targets
 
 
@@ -374,6 +392,9 @@ def report(results: dict[str, list[Round]]) -> None:
         ("gateway", "bare-proxy"),
         ("gateway", "bare-proxy-uvloop"),
         ("gateway", "direct"),
+        ("gateway", "gateway-ref"),
+        ("gateway-ref", "bare-proxy"),
+        ("gateway-ref", "bare-proxy-uvloop"),
         ("gateway-asyncio", "bare-proxy"),
         ("bare-proxy", "direct"),
         ("nginx", "direct"),
@@ -417,6 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1, help="processes per proxy (SO_REUSEPORT)")
     p.add_argument("--response-bytes", type=int, default=256)
     p.add_argument("--asyncio", action="store_true", help="also run the gateway with --loop asyncio")
+    p.add_argument("--compare-with", metavar="PATH", help="also run the gateway of the checkout at PATH")
+    p.add_argument("--targets", help="comma-separated targets to run (default: all; direct always runs)")
     p.add_argument("--latency-seconds", type=float, default=3.0, help="the concurrency-1 phase (0: skip it)")
     args = p.parse_args(argv)
     if shutil.which("wrk") is None:
