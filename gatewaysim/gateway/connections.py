@@ -57,6 +57,9 @@ _REFUSED: Final = (
 )
 
 
+_CLOCK_SLACK_S: Final = 0.001
+"""A head-deadline timer firing this close to the deadline closes (timers may fire a little early)."""
+
 HEADERS_TOO_LARGE_STATUS: Final = 431
 """RFC 6585's status for an oversized head; AWS's answer is not documented (users quote the text
 `HTTP header is larger than 10240 bytes.`, Netty's, which API Gateway's front end appears to run)."""
@@ -177,7 +180,8 @@ class LimitedProtocol(web.RequestHandler):
         self._head_timeout = limits.header_timeout_s
         self._error_response = error_response
         self._awaiting_head = False
-        self._head_deadline: asyncio.TimerHandle | None = None
+        self._head_started: float | None = None  # loop time of the awaited head's start (None: no clock runs)
+        self._head_deadline: asyncio.TimerHandle | None = None  # armed lazily: see _head_too_slow
         self._counted = False
 
     # ---- the head deadline -------------------------------------------------------------------------
@@ -190,18 +194,35 @@ class LimitedProtocol(web.RequestHandler):
 
     def _start_clock(self) -> None:
         loop = asyncio.get_running_loop()
-        self._head_deadline = loop.call_later(self._head_timeout, self._head_too_slow)
+        self._head_started = started = loop.time()
+        if self._head_deadline is None:  # a timer still armed for an earlier head re-arms itself when it fires
+            self._head_deadline = loop.call_at(started + self._head_timeout, self._head_too_slow)
 
     def _stop_clock(self) -> None:
+        """The awaited head arrived: no clock runs (the timer, if armed, lapses or re-arms when it fires)."""
+        self._head_started = None
+
+    def _cancel_clock(self) -> None:
+        self._head_started = None
         if self._head_deadline is not None:
             self._head_deadline.cancel()
             self._head_deadline = None
 
     def _head_too_slow(self) -> None:
+        """The timer of a head's deadline fired. One timer per connection serves every request on it
+        (arming and cancelling one per request cost a microsecond each): it closes the connection
+        when the head it waits for is late, else re-arms for the head now awaited, if any."""
         self._head_deadline = None
-        if self._awaiting_head:
-            logger.debug("request head not complete within %s s: connection closed", self._head_timeout)
-            self.force_close()
+        started = self._head_started
+        if not self._awaiting_head or started is None:
+            return  # no head is awaited: the next head's first byte arms a timer again
+        loop = asyncio.get_running_loop()
+        due = started + self._head_timeout
+        if loop.time() + _CLOCK_SLACK_S < due:  # a later head than the one the timer was armed for
+            self._head_deadline = loop.call_at(due, self._head_too_slow)
+            return
+        logger.debug("request head not complete within %s s: connection closed", self._head_timeout)
+        self.force_close()
 
     def head_complete(self) -> None:
         """A whole request head arrived (its handler starts): the deadline stops, the connection is busy."""
@@ -222,12 +243,12 @@ class LimitedProtocol(web.RequestHandler):
         self._wait_for_head(clock=True)
 
     def data_received(self, data: bytes) -> None:
-        if self._awaiting_head and self._head_deadline is None and data:
+        if self._awaiting_head and self._head_started is None and data:
             self._start_clock()  # a kept-alive connection's next request has begun
         super().data_received(data)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._stop_clock()
+        self._cancel_clock()
         if self._counted:
             self._counted = False
             self._connections.closed(self)

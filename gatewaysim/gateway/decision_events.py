@@ -78,7 +78,7 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
     if ctx is None:
         return None
     decision = x.decision
-    outcome = decision.outcome.value if decision is not None else None if policy_configured else NO_POLICY
+    outcome = decision.outcome._value_ if decision is not None else None if policy_configured else NO_POLICY
     values = DecisionValues(
         ctx,
         decision,

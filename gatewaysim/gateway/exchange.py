@@ -115,7 +115,7 @@ class Exchange:
     def record(self, response: web.StreamResponse, policy_configured: bool) -> dict[str, Any]:
         """The access-log record, read from the values the stages returned."""
         ctx, decision, refusal = self.ctx, self.decision, self.refusal
-        now = time.time()
+        now = time.time()  # enums give `_value_`, not `.value`: the same text at a sixth of the cost
         length = self.length if self.length is not None else response.content_length or 0
         record: dict[str, Any] = {
             "requestId": self.ids.request_id,
@@ -131,8 +131,8 @@ class Exchange:
             "responseLength": length,
             "latency": _three_places((time.perf_counter() - self.started) * 1000),
             "integrationLatency": _three_places(self.upstream) if self.upstream is not None else None,
-            "decision": decision.outcome.value if decision else "NoPolicy" if ctx and not policy_configured else None,
-            "decidingStatement": ", ".join(r.label() for r in decision.deciding) or None if decision else None,
+            "decision": decision.outcome._value_ if decision else "NoPolicy" if ctx and not policy_configured else None,
+            "decidingStatement": decision.labels or None if decision else None,
             "authorizer": _authorizer_log(self.authz),
             "verdict": self.verdict.explain() if self.verdict else None,
             "errorType": self.error[0] if self.error else None,
@@ -238,4 +238,4 @@ def _authorizer_log(authz: AuthorizerResult | None) -> dict[str, Any] | None:
     """The ``authorizer`` log field: null when no authorizer ran."""
     if authz is None or authz is NO_AUTHORIZER:
         return None
-    return {"column": authz.column.value, "principalId": authz.principal_id, "cached": authz.cached}
+    return {"column": authz.column._value_, "principalId": authz.principal_id, "cached": authz.cached}

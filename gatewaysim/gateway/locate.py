@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from gatewaysim.arn import method_arn
 from gatewaysim.config.load import ApiSettings, Settings
 from gatewaysim.config.routes import RouteMatch
 from gatewaysim.gateway.dispatch import select_api
@@ -33,6 +34,7 @@ class Located:
     target: Target
     method: RouteMatch | None
     door: MethodDoor | None = None  # what the door checks for this method and stage (None: nothing)
+    arn: str | None = None  # the method ARN (remembered with the rest; None: identity computes it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +83,9 @@ def locate(
     target = route(method, selected.raw_target, api.settings, prefixed=selected.prefixed)
     if isinstance(target, Rejected):
         return Unlocated(target.reason, api.settings.api_id)
+    arn = method_arn(api.settings.arn, target.stage, method, target.path)
     match = api.settings.auth.match(method, target.path)
     if match is None:
-        return Located(api, target, None)
+        return Located(api, target, None, None, arn)
     door = method_door(settings, api.settings, api.models, match.route, target.stage)
-    return Located(api, target, match, door)
+    return Located(api, target, match, door, arn)

@@ -306,7 +306,7 @@ class Gateway:
         repeated = self.identity.repeated(request.headers)
         if repeated is not None:  # SECURITY: two principals: which one counts would be a guess
             return x.fail("DEFAULT_4XX", f"identity header `{repeated}` is repeated")
-        ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids)
+        ctx = x.ctx = self.identity.resolve(request, api.settings, located.target, x.ids, arn=located.arn)
         if method is None:
             return no_method(request, x, f"no method `{ctx.http_method} {ctx.path}` on the api")
         if len(ctx.method_arn.encode()) > MAX_METHOD_ARN_BYTES and self._authorized(api, method):

@@ -129,6 +129,12 @@ class Decision:
     deciding: tuple[StatementRef, ...] = ()
     problems: tuple[str, ...] = ()
     build_trace: Callable[[], tuple[StatementTrace, ...]] = field(default=_no_trace, repr=False, compare=False)
+    labels: str = field(init=False, repr=False, compare=False)
+    """The deciding statements as one line, ``Statement[0] (Sid), Statement[2]`` ("" for none): made
+    once, as the decision is (a policy remembers its decisions), read by every access-log record."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", ", ".join(ref.label() for ref in self.deciding))
 
     @property
     def trace(self) -> tuple[StatementTrace, ...]:
@@ -151,7 +157,7 @@ class Decision:
     def explain(self) -> str:
         """One line: the outcome and why."""
         if self.deciding:
-            names = ", ".join(ref.label() for ref in self.deciding)
+            names = self.labels
             verb = "allowed by" if self.outcome is Outcome.ALLOW else "denied by"
             return f"{self.outcome.value}: {verb} {names}"
         return f"{self.outcome.value}: no statement applies"

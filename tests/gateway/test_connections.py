@@ -67,6 +67,24 @@ async def test_keep_alive_idle_is_not_a_slow_head(backend: RecordingBackend) -> 
     assert (first, second, closed) == (200, 200, True)
 
 
+async def test_a_heads_deadline_runs_from_its_own_first_byte(backend: RecordingBackend) -> None:
+    # One timer per connection serves every head on it: when the timer armed for an earlier head
+    # fires, a later head still within its own deadline is not closed, and one that stalls is.
+    async with _gateway(backend, header_timeout_s=1.0, keepalive_timeout_s=10) as gw:
+        reader, writer = await open_raw(gw.port)  # the clock armed at accept runs out at ~1.0 s
+        writer.write(HEAD)
+        first, _, _ = await read_response(reader)
+        await asyncio.sleep(0.6)
+        writer.write(HEAD[:20])  # the second head starts at ~0.6 s: its deadline is ~1.6 s
+        await asyncio.sleep(0.6)  # past the first clock, within the second head's own
+        writer.write(HEAD[20:])
+        second, _, _ = await read_response(reader)
+        writer.write(HEAD[:20])  # a third head starts ... and stalls
+        closed = await _closed_by_server(reader)
+        writer.close()
+    assert (first, second, closed) == (200, 200, True)
+
+
 async def test_an_idle_keep_alive_connection_is_closed(backend: RecordingBackend) -> None:
     async with _gateway(backend, keepalive_timeout_s=0.3) as gw:
         reader, writer = await open_raw(gw.port)

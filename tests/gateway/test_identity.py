@@ -230,3 +230,43 @@ def test_addresses_agree_with_the_walk(peer: str, values: tuple[str, ...]) -> No
     for _ in range(2):
         assert trusted.addresses(peer, values) == expected
         assert trusted.addresses(peer, list(values)) == expected  # aiohttp hands over a list
+
+
+async def test_every_field_of_a_resolved_context() -> None:
+    # resolve builds the context positionally (for speed): each field must hold its own value.
+    ids = RequestIds.new()
+    settings = IdentitySettings(trusted_proxies=(ipaddress.ip_network("127.0.0.1/32"),))
+    arn = "arn:aws:execute-api:us-east-1:123456789012:abcdef1234/prod/POST/pets"
+
+    async def handler(request: web.Request) -> web.Response:
+        target = Target("prod", "/pets", "a=1", "/prod//pets")
+        ctx = IdentityResolver(settings).resolve(request, ApiSettings(), target, ids, NOW, arn=arn)
+        fields = ctx._asdict()
+        request_ = fields.pop("policy_request")
+        return web.json_response({**fields, "ids": list(fields["ids"]), "request": [*request_[:3]]})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    async with BackendServer(app) as server:
+        headers = {"X-Forwarded-For": "198.51.100.7", "X-Gatewaysim-Principal": "arn:aws:iam::123456789012:user/ann"}
+        reply = await request_from(server.url + "/prod//pets?a=1", method="POST", headers=headers)
+    assert reply.json() == {
+        "ids": list(ids),
+        "api_id": "abcdef1234",
+        "stage": "prod",
+        "http_method": "POST",
+        "path": "/pets",
+        "query_string": "a=1",
+        "method_arn": arn,
+        "principal": "arn:aws:iam::123456789012:user/ann",
+        "source_ip": "198.51.100.7",
+        "peer_ip": "127.0.0.1",
+        "forwarded_for": "198.51.100.7, 127.0.0.1",
+        "secure": False,
+        "request_time": NOW,
+        "api_key": None,
+        "api_key_id": None,
+        "client_cert": None,
+        "sent_path": "/prod//pets",
+        "request": ["arn:aws:iam::123456789012:user/ann", "execute-api:Invoke", arn],
+    }

@@ -157,7 +157,9 @@ class Verdict(NamedTuple):
     def explain(self) -> str:
         """One line for the log: ``A: Allow/neither -> Allow``, ``pre-auth: -> ExplicitDeny``."""
         row = f" {self.row[0]}/{self.row[1]}" if self.row else ""
-        return f"{self.rule.value}:{row} -> {self.outcome.value}"
+        # `_value_` (enum's documented attribute) is `.value` without its Python descriptor: a
+        # sixth of the time, and the request path reads several per request
+        return f"{self.rule._value_}:{row} -> {self.outcome._value_}"
 
 
 def policy_column(outcome: Outcome | None) -> PolicyColumn:
@@ -226,10 +228,10 @@ def combine(
     if rule is Rule.NO_POLICY:
         return Verdict(ALLOW, rule)
     if rule is Rule.POLICY_ONLY:
-        outcome, row, special = TABLE_POLICY_ONLY[column], ("-", column.value), None
+        outcome, row, special = TABLE_POLICY_ONLY[column], ("-", column._value_), None
     else:
         key = (authorizer_column or A.NEITHER, column)
-        outcome, row = _TABLES[rule][key], (key[0].value, column.value)
+        outcome, row = _TABLES[rule][key], (key[0]._value_, column._value_)
         special = _AUTHORIZER_TEXT.get(key) if auth_type is AuthType.CUSTOM else None
     if outcome is ALLOW:
         return Verdict(outcome, rule, row)
