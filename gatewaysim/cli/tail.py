@@ -11,7 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, Final, TextIO
 
 import aiohttp
@@ -26,13 +26,30 @@ __all__ = ["add_arguments", "run", "server_sent_events"]
 _MAX_EVENT: Final = 1024 * 1024
 
 
+def _at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, ``low`` or more."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got `{text[:100]}`") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be {low} or more, got `{value}`")
+        return value
+
+    return parse
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The tail flags."""
     parser.add_argument("--url", default=None, help="the gateway (default $GATEWAYSIM_URL or http://127.0.0.1:8080)")
     parser.add_argument("--token", default=None, help="admin token (default $GATEWAYSIM_ADMIN_TOKEN)")
-    parser.add_argument("--last", type=int, default=10, metavar="N", help="print the last N requests first (10)")
+    parser.add_argument(
+        "--last", type=_at_least(0), default=10, metavar="N", help="print the last N requests first (10)"
+    )
     parser.add_argument("--refused", action="store_true", help="only requests the gateway refused")
-    parser.add_argument("--count", type=int, metavar="N", help="stop after N lines")
+    parser.add_argument("--count", type=_at_least(1), metavar="N", help="stop after N lines")
     parser.add_argument("--json", action="store_true", help="one access record a line, as JSON")
 
 

@@ -2,7 +2,7 @@
 
 * By default only a **local, direct** caller is answered: the socket peer is loopback
   (``127.0.0.0/8``, ``::1``) and the request carries no forwarding header (``X-Forwarded-For``,
-  ``Forwarded``, ``X-Real-IP``). A request that came through a proxy, even one on this machine and
+  ``Forwarded``, ``X-Real-IP``, ``Via``). A request that came through a proxy, even one on this machine and
   whatever the proxy's trust, is **remote**: a local reverse proxy in front of the gateway must not
   open the management APIs to everyone it serves.
 * A remote caller is answered only with ``admin.allow_remote`` (which needs ``admin.token``).
@@ -28,7 +28,8 @@ from gatewaysim.gateway.identity import request_peer
 
 __all__ = ["FORWARDING_HEADERS", "Refusal", "bearer_token", "is_loopback", "is_proxied", "refusal"]
 
-FORWARDING_HEADERS: Final = (istr("X-Forwarded-For"), istr("Forwarded"), istr("X-Real-IP"))
+# SECURITY: `Via` is the header every proxy must add (RFC 9110 7.6.3), whatever it does with the others.
+FORWARDING_HEADERS: Final = (istr("X-Forwarded-For"), istr("Forwarded"), istr("X-Real-IP"), istr("Via"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,3 +134,10 @@ async def test_the_stream_ends_when_the_gateway_stops(backend: RecordingBackend)
         assert await reply.content.readline() == b": following\n"
         await asyncio.wait_for(gw.close(), 20)  # no waiting out the 50 s drain for an open stream
         assert await reply.content.read() == b"\n"
+
+
+@pytest.mark.parametrize("flags", [["--count", "0"], ["--count", "-1"], ["--last", "-1"]])
+def test_tail_counts_are_checked(flags: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # `--count 0` printed one line and `--count -1` followed for ever: a usage error instead
+    assert main(["tail", "--url", "http://127.0.0.1:9", *flags]) == 2
+    assert "must be" in capsys.readouterr().err

@@ -190,10 +190,11 @@ async def test_token_is_required_when_configured(backend: RecordingBackend) -> N
     assert still_open.status == 200  # the refused PUT changed nothing
 
 
-@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP"])
+@pytest.mark.parametrize("header", ["X-Forwarded-For", "Forwarded", "X-Real-IP", "Via"])
 async def test_a_forwarded_request_is_remote_even_from_a_loopback_proxy(backend: RecordingBackend, header: str) -> None:
     # A trusted proxy on loopback presents a remote client: the policy sees the client, and the
-    # admin API counts the request as remote (it came through a proxy), so it is refused.
+    # admin API counts the request as remote (it came through a proxy), so it is refused. `Via` is
+    # the one a proxy must add (RFC 9110 7.6.3), whatever it does with X-Forwarded-For.
     spoof_policy = policy(statement(Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}))
     async with GatewayServer(policy=spoof_policy, backend=backend.url, trusted_proxies=["127.0.0.0/8"]) as gw:
         forwarded = {header: "203.0.113.5" if header != "Forwarded" else "for=203.0.113.5"}
