@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gatewaysim.errors import Problem
+from gatewaysim.errors import Problem, shorten
 from gatewaysim.policy.operators import FAMILIES, OPERATORS, EvaluationProblem, OperatorSpec, ValueTest
 from gatewaysim.suggest import closest
 
@@ -150,13 +150,13 @@ class ConditionFailure:
     problem: str | None = None
 
     def reason(self) -> str:
-        """One line for explanations."""
+        """One line for explanations; what the client sent is quoted to at most 100 characters a value."""
         if self.problem:
-            return f"{self.operator} {self.key}: {self.problem}"
+            return shorten(f"{self.operator} {self.key}: {self.problem}")
         if self.seen is None:
             return f"{self.operator} {self.key}: key not in the request"
         shown = ", ".join(f"`{v}`" for v in self.seen) or "no value"
-        return f"{self.operator} {self.key}: request has {shown}"
+        return shorten(f"{self.operator} {self.key}: request has {shown}")
 
 
 @dataclass(frozen=True, slots=True)

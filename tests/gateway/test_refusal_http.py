@@ -146,3 +146,22 @@ async def test_a_lambda_authorizer_deny_is_the_authorizer_not_the_policy(backend
     assert (denied.status, missing.status) == (403, 401)
     assert [r["refusedBy"] for r in gw.records] == ["authorizer", "authorizer"]
     assert gw.records[0]["reason"].startswith("the authorizer answered Deny")
+
+
+async def test_a_refusal_quotes_at_most_100_characters_of_what_the_client_sent(backend: RecordingBackend) -> None:
+    # a 7,000-character User-Agent was quoted in the reason of every refused request (~2,000
+    # characters a line, access log and decision event); error lines quote at most 100 characters
+    agents = S.policy(
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "execute-api:Invoke",
+            "Resource": "execute-api:/*",
+            "Condition": {"StringEquals": {"aws:UserAgent": "good"}},
+        }
+    )
+    async with GatewayServer(policy=agents, backend=backend.url) as gw:
+        reply = await request_from(gw.url + "/prod/pets", headers={"User-Agent": "u" * 7_000})
+    assert reply.status == 403
+    reason = gw.records[0]["reason"]
+    assert f"request has `{'u' * 100}...` (7000 characters)" in reason and len(reason) < 300, reason
