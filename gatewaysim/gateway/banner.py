@@ -114,7 +114,9 @@ def banner(
         else "  source ip: socket peer; X-Forwarded-For ignored (no trusted proxies)"
     )
     headers = [f"{identity.principal_header} -> principal", *(f"{h} -> {k}" for h, k in identity.headers)]
-    lines.append(f"  identity headers: {'; '.join(headers)}")
+    believed = identity.trust_headers_from
+    only = "" if believed is None else f" (believed only from {', '.join(str(n) for n in believed) or 'nobody'})"
+    lines.append(f"  identity headers: {'; '.join(headers)}{only}")
     lines.extend(door_lines(settings, keys))
     lines.append(f"  access log: {settings.log.file or 'stderr'} ({settings.log.format})")
     where = f"config `{settings.source}`" if settings.source else "config"

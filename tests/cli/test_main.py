@@ -271,3 +271,19 @@ def test_banner_shows_integrations_and_config_warnings(tmp_path: Path) -> None:
     )
     assert warning in text.splitlines()
     assert text.splitlines()[-1].startswith("  health:")
+
+
+@pytest.mark.parametrize(
+    ("trusted", "shown"),
+    [
+        ("", "X-Gatewaysim-Source-Vpce -> aws:SourceVpce"),  # everyone's count: nothing added
+        ("  trust_headers_from: [10.0.0.0/8]\n", "aws:SourceVpce (believed only from 10.0.0.0/8)"),
+        ("  trust_headers_from: []\n", "aws:SourceVpce (believed only from nobody)"),
+    ],
+)
+def test_banner_says_whose_identity_headers_count(tmp_path: Path, trusted: str, shown: str) -> None:
+    # with identity.trust_headers_from the headers of everyone else are ignored: the banner says so
+    config = tmp_path / "g.yaml"
+    config.write_text("api: {backend: 'http://127.0.0.1:9'}\nidentity:\n  trusted_proxies: []\n" + trusted)
+    line = next(x for x in banner(load_settings(config), {}, "http://h").splitlines() if "identity headers" in x)
+    assert line.endswith(shown), line
