@@ -30,6 +30,7 @@ COGNITO_USER_POOLS   ``cognito_requires_policy_allow`` (default True, the prose 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from enum import StrEnum
 from typing import NamedTuple
@@ -191,12 +192,12 @@ def pre_authorizer_check(
     return Verdict(EXPLICIT, Rule.PRE_AUTH, None, _access_denied(_policy_text(caller, method_arn, EXPLICIT)))
 
 
-def _rule_for(auth_type: AuthType, same_account: bool, has_policy: bool, settings: FlowSettings) -> Rule:
+def _rule_for(auth_type: AuthType, same_account: bool, has_policy: bool, cognito_strict: bool) -> Rule:
     if auth_type is AuthType.NONE:
         return Rule.POLICY_ONLY if has_policy else Rule.NO_POLICY
     if auth_type is AuthType.AWS_IAM and not same_account:
         return Rule.TABLE_B
-    if auth_type is AuthType.COGNITO_USER_POOLS and has_policy and settings.cognito_requires_policy_allow:
+    if auth_type is AuthType.COGNITO_USER_POOLS and has_policy and cognito_strict:
         return Rule.COGNITO_STRICT
     return Rule.TABLE_A
 
@@ -223,19 +224,36 @@ def combine(
     ``policy_outcome`` None means the API has no resource policy (column ``neither``).
     ``authorizer_column`` is ignored for NONE. ``caller`` and ``method_arn`` fill the 403 text.
     """
+    looked_up, special = _looked_up(
+        auth_type, authorizer_column, policy_outcome, same_account, settings.cognito_requires_policy_allow
+    )
+    if looked_up.outcome is ALLOW:
+        return looked_up
+    text = special or _policy_text(caller, method_arn, looked_up.outcome)
+    return looked_up._replace(response=_access_denied(text))
+
+
+@functools.lru_cache(maxsize=256)  # a finite table: auth types x columns x outcomes x 2 x 2
+def _looked_up(
+    auth_type: AuthType,
+    authorizer_column: AuthorizerColumn | None,
+    policy_outcome: Outcome | None,
+    same_account: bool,
+    cognito_requires_policy_allow: bool,
+) -> tuple[Verdict, str | None]:
+    """The verdict of one row of the tables without its 403 text, and the authorizer's own text if
+    that row sends it (remembered: the same few rows decide every request)."""
     column = policy_column(policy_outcome)
-    rule = _rule_for(auth_type, same_account, policy_outcome is not None, settings)
+    rule = _rule_for(auth_type, same_account, policy_outcome is not None, cognito_requires_policy_allow)
     if rule is Rule.NO_POLICY:
-        return Verdict(ALLOW, rule)
+        return Verdict(ALLOW, rule), None
     if rule is Rule.POLICY_ONLY:
         outcome, row, special = TABLE_POLICY_ONLY[column], ("-", column._value_), None
     else:
         key = (authorizer_column or A.NEITHER, column)
         outcome, row = _TABLES[rule][key], (key[0]._value_, column._value_)
         special = _AUTHORIZER_TEXT.get(key) if auth_type is AuthType.CUSTOM else None
-    if outcome is ALLOW:
-        return Verdict(outcome, rule, row)
-    return Verdict(outcome, rule, row, _access_denied(special or _policy_text(caller, method_arn, outcome)))
+    return Verdict(outcome, rule, row), special
 
 
 def decide(
