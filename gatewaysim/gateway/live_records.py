@@ -22,7 +22,14 @@ from typing import Any, Final
 from gatewaysim.config.door.keys import ApiKey
 from gatewaysim.gateway.door.keys import KeyRing
 
-__all__ = ["keys_base", "keys_record", "ring_from_record", "variables_base", "variables_from_record"]
+__all__ = [
+    "keys_base",
+    "keys_record",
+    "ring_from_record",
+    "variables_base",
+    "variables_from_record",
+    "variables_record",
+]
 
 _KEY_FIELDS: Final = (
     ("id", "key_id"),
@@ -96,9 +103,14 @@ def ring_from_record(record: Mapping[str, Any], config: KeyRing) -> KeyRing:
     return KeyRing(built, plans, config.only_api)
 
 
+def variables_record(stage_variables: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str, str]]:
+    """An API's stage variables as plain JSON objects (stage -> name -> value)."""
+    return {stage: dict(variables) for stage, variables in stage_variables.items()}
+
+
 def variables_base(stage_variables: Mapping[str, Mapping[str, str]]) -> str:
     """What identifies the stage variables a config gives one API."""
-    return _digest({stage: dict(variables) for stage, variables in stage_variables.items()})
+    return _digest(variables_record(stage_variables))
 
 
 def variables_from_record(record: Mapping[str, Any]) -> dict[str, dict[str, str]]:

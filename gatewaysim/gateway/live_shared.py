@@ -1,11 +1,12 @@
 """``SharedLiveSlots``: every live write reaches every process sharing the store, before the answer.
 
 Each write (``gateway.live``: a policy, the API keys and usage-plan keys, an API's stage
-variables) is applied here, stored as a record (``{namespace}:live:{api}:{slot}``,
-``{namespace}:live:keys``, ``{namespace}:live:{api}:variables``; the forms are
-``gateway.live_records``'), and published; every process applies it and acknowledges, and the
-write returns once every process that received it did (at most ``ACK_TIMEOUT_S``), so the next
-request sees it whichever process serves it. Reads-modify-writes (create a key, patch a variable)
+variables) is stored as a record (``{namespace}:live:{api}:{slot}``, ``{namespace}:live:keys``,
+``{namespace}:live:{api}:variables``; the forms are ``gateway.live_records``'), published, and
+applied here; every process applies it and acknowledges, and the write returns once every process
+that received it did (at most ``ACK_TIMEOUT_S``), so the next request sees it whichever process
+serves it. A store that cannot be reached changes no process (``StoreError``: the admin API and
+the control plane answer 503). Reads-modify-writes (create a key, patch a variable)
 run under one lock in the store (``writing``), so two writes sent to two workers at once never lose
 one another.
 
@@ -41,6 +42,7 @@ from gatewaysim.gateway.live_records import (
     ring_from_record,
     variables_base,
     variables_from_record,
+    variables_record,
 )
 
 if TYPE_CHECKING:
@@ -99,7 +101,8 @@ class SharedLiveSlots(LiveSlots):
                 if record.get("base") == fingerprint(runtime, slot):
                     self._apply_policy(record)
             if api_id in self.variables_bases:
-                own = {"kind": "variables", "api": api_id, "variables": runtime.settings.stage_variables}
+                variables = variables_record(runtime.settings.stage_variables)
+                own = {"kind": "variables", "api": api_id, "variables": variables}
                 where = self.store.key("live", api_id, "variables")
                 await self._adopt_or_store(where, own, self.variables_bases[api_id])
         if self.holder is not None:
@@ -133,8 +136,7 @@ class SharedLiveSlots(LiveSlots):
                 await self.store.client.eval(_RELEASE, 1, key, token)
 
     async def attach(self, runtime: ApiRuntime, slot: str, attached: AttachedPolicy | None) -> None:
-        """Attach here, store and publish the change, wait until every process has it."""
-        setattr(runtime, slot, attached)
+        """Store and publish the change, attach here, wait until every process has it."""
         api_id = runtime.settings.api_id
         record = {
             "kind": "policy",
@@ -144,43 +146,52 @@ class SharedLiveSlots(LiveSlots):
             "source": attached.source if attached is not None else None,
             "base": fingerprint(runtime, slot),
         }
-        await self._share(self.store.key("live", api_id, slot), record)
+        ack, receivers = await self._publish(self.store.key("live", api_id, slot), record)
+        setattr(runtime, slot, attached)
+        await self._acknowledged(ack, receivers, "policy")
 
     async def replace_keys(self, holder: KeyHolder, ring: KeyRing) -> None:
-        """Replace the ring here, store and publish it, wait until every process has it."""
+        """Store and publish the ring, replace it here, wait until every process has it."""
+        record = {"kind": "keys", **keys_record(ring), "base": self.keys_base}
+        ack, receivers = await self._publish(self.store.key("live", "keys"), record)
         holder.keyring = ring
-        await self._share(self.store.key("live", "keys"), {"kind": "keys", **keys_record(ring), "base": self.keys_base})
+        await self._acknowledged(ack, receivers, "api keys")
 
     async def replace_variables(self, runtime: ApiRuntime, stage_variables: Mapping[str, Mapping[str, str]]) -> None:
-        """Replace the API's stage variables here, store and publish them, wait until every process has them."""
-        await super().replace_variables(runtime, stage_variables)
+        """Store and publish the API's stage variables, replace them here, wait until every process has them."""
         api_id = runtime.settings.api_id
         record = {
             "kind": "variables",
             "api": api_id,
-            "variables": stage_variables,
+            "variables": variables_record(stage_variables),
             "base": self.variables_bases.get(api_id, ""),
         }
-        await self._share(self.store.key("live", api_id, "variables"), record)
+        ack, receivers = await self._publish(self.store.key("live", api_id, "variables"), record)
+        await super().replace_variables(runtime, stage_variables)
+        await self._acknowledged(ack, receivers, "stage variables")
 
-    async def _share(self, key: str, record: dict[str, Any]) -> None:
+    async def _publish(self, key: str, record: dict[str, Any]) -> tuple[str, int]:
+        """Store ``record`` and publish it: the key its acknowledgements come to, how many processes received it.
+
+        When the store cannot be reached (``StoreError``) no process changes: callers apply the
+        change here only after this returns (a record stored whose publish then failed is taken
+        only by a process starting later)."""
         ack = self.store.key("ack", uuid.uuid4().hex)
         payload = _dumps({**record, "ack": ack})
         try:
             await self.store.client.set(key, payload)
         except Exception as exc:
             raise StoreError(f"cannot reach the store `{self.store.display_url}`: {exc}") from None
-        receivers = await self.store.publish(self.channel, payload)
-        await self._acknowledged(ack, receivers, str(record["kind"]))
+        return ack, await self.store.publish(self.channel, payload)
 
-    async def _acknowledged(self, key: str, receivers: int, kind: str) -> None:
+    async def _acknowledged(self, key: str, receivers: int, what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ACK_TIMEOUT_S
         for count in range(receivers):
             left = deadline - loop.time()
             popped = await self.store.client.blpop([key], timeout=max(left, 0.01)) if left > 0 else None
             if popped is None:
-                logger.warning("%d of %d processes confirmed the %s change in time", count, receivers, kind)
+                logger.warning("%d of %d processes confirmed the %s change in time", count, receivers, what)
                 return
 
     async def _on_change(self, data: bytes) -> None:

@@ -13,11 +13,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from gatewaysim.config.load import build_settings
+from gatewaysim.errors import StoreError
 from gatewaysim.gateway.live_records import keys_base, keys_record, ring_from_record
 from gatewaysim.gateway.service import Gateway
 from gatewaysim.store.private import PrivateRedis
+from tests.gateway.control.support import apigateway, serving
 from tests.workers_support import redis_server
 
 API = "abcdef1234"
@@ -126,3 +129,39 @@ def test_a_ring_round_trips_through_its_record() -> None:
     finally:
         gateway.access_log.close()
         gateway.decisions.close()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[PrivateRedis]:
+    yield from redis_server()
+
+
+async def test_a_store_that_cannot_be_reached_changes_nothing(own_redis: PrivateRedis) -> None:
+    async with _running(_config("gone", own_redis.url)) as gateway:
+        ring, settings = gateway.keyring, gateway.apis[API].settings
+        own_redis.stop()
+        with pytest.raises(StoreError, match="cannot reach the store"):
+            await gateway.shared.live.replace_keys(gateway, type(ring)((), (), None))
+        with pytest.raises(StoreError, match="cannot reach the store"):
+            await gateway.shared.live.replace_variables(gateway.apis[API], {"prod": {}})
+        assert gateway.keyring is ring and gateway.apis[API].settings is settings
+
+
+def test_the_control_plane_answers_503_when_the_store_is_gone(own_redis: PrivateRedis) -> None:
+    with serving(config=_config("gone-http", own_redis.url)) as gw:
+        client = apigateway(gw.url)
+        own_redis.stop()
+        with pytest.raises(ClientError) as caught:
+            client.create_api_key(name="late", value="late-key-value-000001", enabled=True)
+        with pytest.raises(ClientError) as patched:
+            client.update_stage(
+                restApiId=API,
+                stageName="prod",
+                patchOperations=[{"op": "replace", "path": "/variables/tier", "value": "x"}],
+            )
+        names = [key["name"] for key in client.get_api_keys()["items"]]
+        tier = client.get_stage(restApiId=API, stageName="prod")["variables"]
+    for error in (caught.value, patched.value):
+        assert error.response["Error"]["Code"] == "ServiceUnavailableException"
+        assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+    assert names == ["given", "generated"] and tier == {"tier": "bronze"}

@@ -17,6 +17,7 @@ from aiohttp import web
 from multidict import istr
 
 from gatewaysim.config.live import AdminSettings
+from gatewaysim.errors import StoreError
 from gatewaysim.gateway.access import Refusal, bearer_token, refusal
 from gatewaysim.gateway.control.claims import signed_access_key
 from gatewaysim.gateway.control.model import route
@@ -64,6 +65,8 @@ class ControlPlane:
             return write_output(operation, await handler(self.state, params))
         except ServiceError as exc:
             return error_response(exc.code, exc.message)
+        except StoreError as exc:  # a live write could not reach the other processes: nothing changed
+            return error_response("ServiceUnavailableException", str(exc))
         except Exception as exc:  # a bug must become AWS's 500, never a traceback for the caller
             logger.exception("control plane: %s failed", operation.name)
             return error_response("InternalFailure", f"gatewaysim failed on {operation.name}: {type(exc).__name__}")
