@@ -14,6 +14,7 @@ from gatewaysim.safeload import load_json
 
 __all__ = [
     "DEFAULT_URL",
+    "MAX_REPLY_BYTES",
     "TOKEN_ENV",
     "URL_ENV",
     "AdminReply",
@@ -26,6 +27,8 @@ __all__ = [
 DEFAULT_URL: Final = "http://127.0.0.1:8080"
 URL_ENV: Final = "GATEWAYSIM_URL"
 TOKEN_ENV: Final = "GATEWAYSIM_ADMIN_TOKEN"  # a token in the environment stays out of `ps` output
+MAX_REPLY_BYTES: Final = 64 * 1024 * 1024
+"""The longest admin answer read (a caller reading a whole decisions ring gives its own bound)."""
 
 
 class GatewayUnreachable(GatewaysimError):
@@ -78,8 +81,10 @@ async def admin_call(
     params: dict[str, str] | None = None,
     timeout_s: float = 10.0,
     session: aiohttp.ClientSession | None = None,
+    max_bytes: int = MAX_REPLY_BYTES,
 ) -> AdminReply:
-    """Send one admin request (``path`` below ``/_gatewaysim/``); raise ``GatewayUnreachable`` on failure."""
+    """Send one admin request (``path`` below ``/_gatewaysim/``); raise ``GatewayUnreachable`` on failure
+    or when the answer is longer than ``max_bytes``."""
     url = URL(base_url.rstrip("/") + "/_gatewaysim/" + path.lstrip("/"))
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     if data is not None:
@@ -88,10 +93,24 @@ async def admin_call(
     client = session or aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout_s))
     try:
         async with client.request(method, url, headers=headers, data=data, params=params) as response:
-            return AdminReply(response.status, await response.read())
+            return AdminReply(response.status, await _body(response, max_bytes, base_url))
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         reason = str(exc) or type(exc).__name__
         raise GatewayUnreachable(f"cannot reach the gateway at `{base_url}`: {reason}") from exc
     finally:
         if own:
             await client.close()
+
+
+async def _body(response: aiohttp.ClientResponse, max_bytes: int, base_url: str) -> bytes:
+    """The answer's body, read in chunks. SECURITY: never more than ``max_bytes`` held (a wrong URL
+    may stream forever)."""
+    body = bytearray()
+    if (response.content_length or 0) <= max_bytes:
+        async for chunk in response.content.iter_chunked(1024 * 1024):
+            body += chunk
+            if len(body) > max_bytes:
+                break
+    if len(body) > max_bytes or (response.content_length or 0) > max_bytes:
+        raise GatewayUnreachable(f"the gateway at `{base_url}` answered more than {max_bytes} bytes: not read")
+    return bytes(body)

@@ -17,7 +17,7 @@ from gatewaysim.replay.candidate import DEFAULT_API_ARN, load_candidate
 from gatewaysim.replay.events import Replayable
 from gatewaysim.replay.parallel import FileJob, replay_lines
 from gatewaysim.replay.run import EXAMPLES, ReplayReport, check_api, replay, select_api, shadow_report
-from gatewaysim.replay.sources import cutoff, first_api_arn, from_gateway, raise_problems, read_lines
+from gatewaysim.replay.sources import cutoff, first_api_arn, from_gateway, line_order, raise_problems, read_lines
 
 __all__ = ["Ask", "replay_file", "replay_gateway"]
 
@@ -43,13 +43,20 @@ def _decider(ask: Ask, arn: str | None) -> Callable[[list[Replayable]], ReplayRe
     return lambda events: replay(events, policy, examples=examples)
 
 
+def _check_only(events: list[Replayable]) -> ReplayReport:
+    return ReplayReport(None)
+
+
 def replay_file(path: Path, ask: Ask) -> ReplayReport:
     """A decisions file (``log.decisions_file``), on every CPU when it is large."""
     start = cutoff(ask.since)  # a bad duration is bad input before anything is read
-    lines = read_lines(path)
-    decide = _decider(ask, None if ask.candidate is None else first_api_arn(lines, ask.api))
-    outcome = replay_lines(FileJob(lines, decide, ask.api, start, ask.examples))
-    raise_problems(outcome.problems, outcome.problem_count, str(path))
+    read = read_lines(path)
+    decide = _decider(ask, None if ask.candidate is None else first_api_arn(read.lines, ask.api))
+    if read.problem_count:  # the file is refused: its other lines are only checked, not decided
+        decide = _check_only
+    outcome = replay_lines(FileJob(read.lines, decide, ask.api, start, ask.examples))
+    problems = sorted(read.problems + outcome.problems, key=line_order)
+    raise_problems(problems, read.problem_count + outcome.problem_count, str(path))
     outcome.report.api_id = check_api(outcome.apis, ask.api)
     return outcome.report
 

@@ -15,10 +15,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final, NamedTuple, TypeVar
 
+import orjson
+
 from gatewaysim.authorizers.base import AuthorizerColumn, AuthorizerResult, AuthType, Rejection
 from gatewaysim.config.flow import FlowSettings
 from gatewaysim.errors import Problem
-from gatewaysim.gateway.authorize.difference import Before, StatementId, statement_text
+from gatewaysim.gateway.authorize.difference import Before, Change, StatementId, statement_text
 from gatewaysim.gateway.authorize.redecide import Recorded
 from gatewaysim.gateway.authorize.tables import Rule
 from gatewaysim.gateway.decision_events import EVENT_VERSION
@@ -69,18 +71,34 @@ def read_event(data: Any, where: str) -> Replayable:
     if not isinstance(data, Mapping):
         raise _problem(where, "not a decision event (a JSON object)")
     version = data.get("version")
-    if version != EVENT_VERSION:
-        if isinstance(version, int) and version < EVENT_VERSION:
+    if type(version) is not int or version != EVENT_VERSION:  # not 2.0, "2" or true
+        if type(version) is int and 0 < version < EVENT_VERSION:
             raise _problem(where, OLD_VERSION.format(version=version))
-        raise _problem(where, f"not a version {EVENT_VERSION} decision event (version `{version}`)")
+        raise _problem(where, f"not a version {EVENT_VERSION} decision event (version `{_shown(version)}`)")
     try:
         return _read(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as exc:
         raise _problem(where, f"malformed version 2 event: {_what(exc)}") from None
 
 
 def _problem(where: str, message: str) -> EventProblem:
     return EventProblem(Problem(where, message))
+
+
+def _shown(value: Any) -> str:
+    """A value as JSON text, cut short (it came from the file)."""
+    try:
+        text = orjson.dumps(value).decode()
+    except TypeError:
+        text = str(value)
+    return text if len(text) <= 40 else text[:40] + "..."
+
+
+def _object(data: Mapping[str, Any], key: str, name: str | None = None) -> Mapping[str, Any]:
+    value = data[key]
+    if not isinstance(value, Mapping):
+        raise ValueError(f"`{name or key}` must be an object, got `{_shown(value)}`")
+    return value
 
 
 def _what(exc: Exception) -> str:
@@ -97,13 +115,17 @@ def _read(data: Mapping[str, Any]) -> Replayable:
     recorded = before = None
     if verdict is not None:
         recorded = _recorded(data)
-        before = _before(data, verdict)
+        before = _before(data, _object(data, "verdict"))
     request_id, event_time, api_id, method, path, caller, source_ip, resource = values = [data[k] for k in _IDENTITY]
     for key, value in zip(_IDENTITY, values, strict=True):
         if type(value) is not str:
             raise ValueError(f"`{key}` must be a string")
+    try:
+        datetime.fromisoformat(event_time.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"`eventTime` is not an ISO 8601 time: `{_shown(event_time)}`") from None
     status = data.get("status")
-    shadow = data.get("shadowDecision")
+    shadow = _shadow(data.get("shadowDecision"))
     return Replayable(
         request_id,
         event_time,
@@ -116,8 +138,27 @@ def _read(data: Mapping[str, Any]) -> Replayable:
         status if type(status) is int else None,
         recorded,
         before,
-        shadow if isinstance(shadow, Mapping) else None,
+        shadow,
     )
+
+
+_CHANGES: Final = frozenset(change.value for change in Change)
+
+
+def _shadow(shadow: Any) -> Mapping[str, Any] | None:
+    """A recorded ``shadowDecision`` checked (``replay --shadow`` groups by it), or None."""
+    if shadow is None:
+        return None
+    if not isinstance(shadow, Mapping):
+        raise ValueError(f"`shadowDecision` must be an object, got `{_shown(shadow)}`")
+    change = shadow.get("change")
+    if not isinstance(change, str) or change not in _CHANGES:
+        choices = ", ".join(sorted(_CHANGES))
+        raise ValueError(f"`shadowDecision.change` must be one of {choices}, got `{_shown(change)}`")
+    for key in ("reason", "verdict", "decidingStatement", "decision"):
+        if shadow.get(key) is not None and type(shadow.get(key)) is not str:
+            raise ValueError(f"`shadowDecision.{key}` must be a string, got `{_shown(shadow.get(key))}`")
+    return shadow
 
 
 def _text(data: Mapping[str, Any], key: str) -> str:
@@ -128,7 +169,7 @@ def _text(data: Mapping[str, Any], key: str) -> str:
 
 
 def _recorded(data: Mapping[str, Any]) -> Recorded:
-    raw = data["request"]
+    raw = _object(data, "request")
     context = raw["context"]
     if not isinstance(context, Mapping):
         raise ValueError("`request.context` must be an object")
@@ -138,7 +179,7 @@ def _recorded(data: Mapping[str, Any]) -> Recorded:
         _text(raw, "resource"),
         {key: _values(values) for key, values in context.items()},
     )
-    flow = data["flow"]
+    flow = _object(data, "flow")
     return Recorded(
         _choice(AuthType, data, "authorizationType"),
         request,
@@ -149,15 +190,19 @@ def _recorded(data: Mapping[str, Any]) -> Recorded:
 
 
 def _values(values: Any) -> tuple[str, ...]:
-    if type(values) is not list:
+    if type(values) is not list or not all(type(value) is str for value in values):
         raise ValueError("`request.context` values must be lists of strings")
-    return tuple(map(str, values))
+    return tuple(values)
 
 
 def _authorizer(raw: Any) -> AuthorizerResult | None:
     if raw is None:
         return None
+    if not isinstance(raw, Mapping):
+        raise ValueError(f"`authorizer` must be an object or null, got `{_shown(raw)}`")
     rejection = raw.get("rejection")
+    if rejection is not None and not isinstance(rejection, Mapping):
+        raise ValueError(f"`authorizer.rejection` must be an object or null, got `{_shown(rejection)}`")
     return AuthorizerResult(
         _choice(AuthorizerColumn, raw, "column", "authorizer.column"),
         principal=_text(raw, "principal"),
@@ -182,15 +227,27 @@ def _rejection(raw: Mapping[str, Any]) -> Rejection:
 
 def _before(data: Mapping[str, Any], verdict: Mapping[str, Any]) -> Before:
     rule = verdict["rule"]
-    if rule not in _RULES:
-        raise ValueError(f"unknown verdict rule `{rule}`")
+    if not isinstance(rule, str) or rule not in _RULES:
+        raise ValueError(f"unknown verdict rule `{rule if isinstance(rule, str) else _shown(rule)}`")
     policy = data.get("policy")
-    deciding = tuple(_statement(item) for item in policy["deciding"]) if policy else ()
+    deciding = tuple(_statement(item) for item in _deciding(policy)) if policy else ()
     return Before(verdict["outcome"] == "Allow", _text(verdict, "explanation"), rule, deciding)
 
 
+def _deciding(policy: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(policy, Mapping):
+        raise ValueError(f"`policy` must be an object or null, got `{_shown(policy)}`")
+    deciding = policy["deciding"]
+    if type(deciding) is not list or not all(isinstance(item, Mapping) for item in deciding):
+        raise ValueError("`policy.deciding` must be a list of objects")
+    return deciding
+
+
 def _statement(item: Mapping[str, Any]) -> StatementId:
+    index = item["index"]
+    if type(index) is not int or index < 0:
+        raise ValueError(f"`policy.deciding[].index` must be a statement index, got `{_shown(index)}`")
     statement = item.get("statement")
     text = statement_text(statement) if isinstance(statement, Mapping) else None
     sid = item.get("sid")
-    return StatementId(int(item["index"]), sid if isinstance(sid, str) else None, str(item["effect"]), text)
+    return StatementId(index, sid if isinstance(sid, str) else None, str(item["effect"]), text)

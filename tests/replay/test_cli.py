@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from gatewaysim.cli.main import main
+from gatewaysim.errors import DecisionsError
+from gatewaysim.gateway.admin_client import GatewayUnreachable, admin_call
 from gatewaysim.gateway.decision_events import EVENT_VERSION
-from gatewaysim.replay.sources import MAX_EVENT_BYTES, MAX_PROBLEMS
+from gatewaysim.replay.sources import MAX_EVENT_BYTES, MAX_PROBLEMS, read_lines
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 from tests.live_support import policy, statement
 
@@ -127,6 +130,39 @@ MALFORMED = "line 2: malformed version 2 event:"
             f"{MALFORMED} `request.context` must be an object",
         ),
         (lambda e: {**e, "verdict": {**e["verdict"], "rule": "Z"}}, f"{MALFORMED} unknown verdict rule `Z`"),
+        # hostile or foreign events: the field and what it must be, never a Python message
+        (lambda e: {**e, "version": "2"}, 'line 2: not a version 2 decision event (version `"2"`)'),
+        (lambda e: {**e, "version": 2.0}, "line 2: not a version 2 decision event (version `2.0`)"),
+        (lambda e: {**e, "version": True}, "line 2: not a version 2 decision event (version `true`)"),
+        (lambda e: {**e, "version": None}, "line 2: not a version 2 decision event (version `null`)"),
+        (lambda e: {**e, "eventTime": "yesterday"}, f'{MALFORMED} `eventTime` is not an ISO 8601 time: `"yesterday"`'),
+        (lambda e: {**e, "flow": []}, f"{MALFORMED} `flow` must be an object, got `[]`"),
+        (lambda e: {**e, "request": "x"}, f'{MALFORMED} `request` must be an object, got `"x"`'),
+        (lambda e: {**e, "verdict": 7}, f"{MALFORMED} `verdict` must be an object, got `7`"),
+        (lambda e: {**e, "authorizer": "x"}, f'{MALFORMED} `authorizer` must be an object or null, got `"x"`'),
+        (lambda e: {**e, "verdict": {**e["verdict"], "rule": [1]}}, f"{MALFORMED} unknown verdict rule `[1]`"),
+        (
+            lambda e: {**e, "request": {**e["request"], "context": {"aws:sourceip": [["127.0.1.5"]]}}},
+            f"{MALFORMED} `request.context` values must be lists of strings",
+        ),
+        (
+            lambda e: {**e, "policy": {**e["policy"], "deciding": [{**e["policy"]["deciding"][0], "index": 1e300}]}},
+            f"{MALFORMED} `policy.deciding[].index` must be a statement index, got `1e+300`",
+        ),
+        (
+            lambda e: {**e, "policy": {**e["policy"], "deciding": "x"}},
+            f"{MALFORMED} `policy.deciding` must be a list of objects",
+        ),
+        (lambda e: {**e, "shadowDecision": "x"}, f'{MALFORMED} `shadowDecision` must be an object, got `"x"`'),
+        (
+            lambda e: {**e, "shadowDecision": {"change": "gone"}},
+            f"{MALFORMED} `shadowDecision.change` must be one of decidedDifferently, needsAuthorizer, newlyAllowed, "
+            'newlyDenied, got `"gone"`',
+        ),
+        (
+            lambda e: {**e, "shadowDecision": {"change": "newlyDenied", "reason": {"a": 1}}},
+            f'{MALFORMED} `shadowDecision.reason` must be a string, got `{{"a":1}}`',
+        ),
     ],
 )
 def test_a_bad_event_is_located_and_nothing_is_replayed(
@@ -150,6 +186,51 @@ def test_a_huge_or_deep_line_is_refused_unread(
         f"gatewaysim replay: decisions `{file}`: line 1: not JSON: depth limit exceeded",
         f"gatewaysim replay: decisions `{file}`: line 2: longer than {MAX_EVENT_BYTES} bytes: not an event",
     ]
+
+
+def test_lines_that_are_not_utf8_are_located(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    events = _events(_record(tmp_path))
+    file = tmp_path / "latin1.jsonl"
+    latin1 = json.dumps({**events[1], "caller": "caf\u00e9"}, ensure_ascii=False).encode("latin-1")
+    file.write_bytes(b"\n".join([json.dumps(events[0]).encode(), latin1, b"\xff\xfe\x00garbage"]) + b"\n")
+    code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"gatewaysim replay: decisions `{file}`: line 2: not JSON: str is not valid utf-8",
+        f"gatewaysim replay: decisions `{file}`: line 3: not JSON: str is not valid utf-8",
+    ]
+
+
+def test_a_file_without_newlines_is_never_held_whole(tmp_path: Path) -> None:
+    # SECURITY: an endless line (/dev/zero) is skipped in bounded reads until the byte budget runs out
+    with pytest.raises(DecisionsError) as raised:
+        read_lines(Path("/dev/zero"), max_bytes=4 * MAX_EVENT_BYTES)
+    assert str(raised.value) == (
+        f"decisions `/dev/zero`: more than {4 * MAX_EVENT_BYTES} bytes: too large to replay at once; replay a "
+        "recent part of it (`tail -n 100000 FILE > part.jsonl`)"
+    )
+    file = tmp_path / "long.jsonl"
+    file.write_bytes(b"x" * (3 * MAX_EVENT_BYTES) + b"\n" + b"[]\n")  # one long line, then a short one
+    read = read_lines(file)
+    assert read.lines == [b"", b""]  # neither kept
+    assert [p.render() for p in read.problems] == [
+        f"line 1: longer than {MAX_EVENT_BYTES} bytes: not an event",
+        "line 2: not a decision event (a JSON object)",
+    ]
+
+
+def test_a_file_of_junk_lines_is_refused_without_reading_it_all(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "junk.jsonl"
+    file.write_bytes(b"12\n" * 100_000)
+    code, out, err = _replay(capsys, "--policy", str(one_office), "--decisions-file", str(file))
+    lines = err.splitlines()
+    assert (code, out, len(lines)) == (2, "", MAX_PROBLEMS + 1)
+    assert lines[0] == f"gatewaysim replay: decisions `{file}`: line 1: not a decision event (a JSON object)"
+    assert lines[-1] == f"gatewaysim replay: decisions `{file}`: ... and 980 more; stopped reading at line 1000"
 
 
 def test_a_template_with_several_policies_needs_policy_api(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -268,3 +349,55 @@ def test_a_parameter_without_default_names_the_flag(tmp_path: Path, capsys: pyte
     assert (code, out) == (2, "")
     flag = "--parameter-overrides: goes with --policy (a template), not --shadow"
     assert err == f"gatewaysim replay: config `command line`: {flag}\n"
+
+
+async def _serve_ring(body: bytes) -> tuple[web.AppRunner, str]:
+    """A loopback server answering `GET /_gatewaysim/decisions` with ``body`` (a gateway's ring, grown)."""
+
+    async def decisions(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_get("/_gatewaysim/decisions", decisions)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+
+def test_a_ring_larger_than_a_document_is_read(
+    tmp_path: Path, one_office: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the admin client's document reader stops at 8 MiB: a ring of thousands of events said "no `events` list"
+    recorded = list(reversed(_events(_record(tmp_path))))  # the ring is newest first
+    events = [{**e, "requestId": f"{e['requestId']}-{n}"} for n in range(1500) for e in recorded]
+    body = json.dumps({"version": EVENT_VERSION, "events": events}).encode()
+    assert len(body) > 8 * 1024 * 1024
+
+    async def run() -> tuple[int, str, str]:
+        runner, url = await _serve_ring(body)
+        try:
+            return await asyncio.to_thread(_replay, capsys, "--policy", str(one_office), "--url", url, "--json")
+        finally:
+            await runner.cleanup()
+
+    code, out, err = asyncio.run(run())
+    report = json.loads(out)
+    assert (code, err, report["decisions"], report["changed"]) == (1, "", 6000, 3000)
+
+
+def test_an_endless_answer_is_not_read_past_its_bound() -> None:
+    async def run() -> str:
+        runner, url = await _serve_ring(b"[" + b"0," * (2 * 1024 * 1024))
+        try:
+            with pytest.raises(GatewayUnreachable) as raised:
+                await admin_call(url, "GET", "decisions", max_bytes=1024 * 1024)
+            return str(raised.value)
+        finally:
+            await runner.cleanup()
+
+    message = asyncio.run(run())
+    assert message.startswith("the gateway at `http://127.0.0.1:") and message.endswith(
+        "` answered more than 1048576 bytes: not read"
+    )

@@ -61,7 +61,7 @@ def _both(job: FileJob) -> tuple[Outcome, Outcome]:
 
 def test_the_parts_merge_into_the_one_process_report(decisions: Path) -> None:
     candidate = attach_policy(ONE_OFFICE, api_arn=API, source="one-office")
-    job = FileJob(read_lines(decisions), lambda events: replay(events, candidate, examples=2), examples=2)
+    job = FileJob(read_lines(decisions).lines, lambda events: replay(events, candidate, examples=2), examples=2)
     one, parts = _both(job)
     assert (one.parts, parts.parts) == (1, 3)
     assert _compare(parts.report) == _compare(one.report)
@@ -73,7 +73,7 @@ def test_the_parts_merge_into_the_one_process_report(decisions: Path) -> None:
 
 
 def test_shadow_and_filters_merge_alike(decisions: Path) -> None:
-    lines = read_lines(decisions)
+    lines = read_lines(decisions).lines
     middle = json.loads(lines[15])["eventTime"]
     cutoff = datetime.fromisoformat(middle.replace("Z", "+00:00")).timestamp()
     job = FileJob(lines, lambda events: shadow_report(events, examples=3), "abcdef1234", cutoff, 3)
@@ -83,7 +83,7 @@ def test_shadow_and_filters_merge_alike(decisions: Path) -> None:
 
 
 def test_problems_are_located_by_their_line_in_the_whole_file(decisions: Path) -> None:
-    lines = read_lines(decisions)
+    lines = read_lines(decisions).lines
     lines[4] = b"{not json"
     lines[25] = json.dumps({"version": 1}).encode()
     job = FileJob(lines, lambda events: replay(events, attach_policy(ONE_OFFICE, api_arn=API, source="x")))
