@@ -35,7 +35,7 @@ from gatewaysim.config.fields import Checker
 from gatewaysim.config.flow import DEFAULT_SETTINGS, FlowSettings
 from gatewaysim.config.integration import IntegrationType
 from gatewaysim.config.routes import Route, RouteMatch, RouteTable
-from gatewaysim.errors import ConfigError
+from gatewaysim.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     import aiohttp
@@ -214,9 +214,8 @@ def _routes(
 ) -> list[tuple[str, Route]]:
     """Every declared method with the place it was declared: the file's first."""
     located: list[tuple[str, Route]] = []
-    if imported is not None:
-        where = [f"{path}.{imported.key}: {w}" for w in imported.locations]
-        located += _validated(checker, list(imported.routes), where)
+    if imported is not None:  # located in the file: `template.yaml: Resources.GetPets.Properties`
+        located += _validated(checker, list(imported.routes), imported.locations, imported.integration_locations)
     if "routes" in raw:
         items = raw["routes"]
         if not isinstance(items, list):
@@ -227,10 +226,13 @@ def _routes(
     return located
 
 
-def _validated(checker: Checker, items: Sequence[Any], where: Sequence[str]) -> list[tuple[str, Route]]:
-    """Each item through ``RouteTable.from_config`` on its own, so a problem keeps its own location."""
+def _validated(
+    checker: Checker, items: Sequence[Any], where: Sequence[str], integrations: Sequence[str] = ()
+) -> list[tuple[str, Route]]:
+    """Each item through ``RouteTable.from_config`` on its own, so a problem keeps its own location
+    (``integrations``: where each item's integration is, when it comes from a file)."""
     out: list[tuple[str, Route]] = []
-    for item, location in zip(items, where, strict=True):
+    for index, (item, location) in enumerate(zip(items, where, strict=True)):
         try:
             routes: Sequence[Route] = RouteTable.from_config([item]).routes
         except ConfigError as exc:
@@ -238,11 +240,22 @@ def _validated(checker: Checker, items: Sequence[Any], where: Sequence[str]) -> 
                 checker.add(location, problem.message)
             continue
         if isinstance(item, Mapping) and "integration" in item:
-            from gatewaysim.config.route_integration import with_integration  # a method with its own integration
-
-            routes = with_integration(checker, f"{location}.integration", item["integration"], routes)
+            at = integrations[index] if integrations else f"{location}.integration"
+            routes = _integrated(checker, at, item["integration"], routes)
         out += [(location, route) for route in routes]
     return out
+
+
+def _integrated(checker: Checker, at: str, raw: Any, routes: Sequence[Route]) -> list[Route]:
+    """``with_integration``, its problems located in the file's own spelling (CloudFormation's keys)."""
+    from gatewaysim.config.route_integration import with_integration
+    from gatewaysim.config.template_integrations import file_spelling
+
+    problems, warnings = len(checker.problems), len(checker.warnings)
+    found = with_integration(checker, at, raw, routes)
+    for kept, start in ((checker.problems, problems), (checker.warnings, warnings)):
+        kept[start:] = [Problem(file_spelling(p.path, at), p.message) for p in kept[start:]]
+    return found
 
 
 def _default_route(
@@ -263,6 +276,12 @@ def _default_route(
     return found[0] if found else None
 
 
+_IAM_HINT: Final = (
+    " (the keys SigV4 signatures are checked against, e.g. `iam: {type: AWS_IAM, credentials_file:"
+    " ~/.aws/credentials}`; a template's API takes it from a config with `template:`)"
+)
+
+
 def _check_references(
     checker: Checker, path: str, located: Sequence[tuple[str, Route]], kinds: Mapping[str, str]
 ) -> str | None:
@@ -272,7 +291,10 @@ def _check_references(
         auth_type = route.authorization_type
         if auth_type is AuthType.AWS_IAM and len(iam) != 1:
             found = "none" if not iam else ", ".join(f"`{n}`" for n in iam)
-            checker.add(where, f"AWS_IAM methods need exactly one `AWS_IAM` authorizer in `authorizers`, found {found}")
+            hint = _IAM_HINT if not iam else ""
+            checker.add(
+                where, f"AWS_IAM methods need exactly one `AWS_IAM` authorizer in `authorizers`, found {found}{hint}"
+            )
         name = route.authorizer
         if name is None or auth_type not in _SERVES:
             continue

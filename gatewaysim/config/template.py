@@ -48,7 +48,8 @@ class ImportedAuth:
     """Methods and authorizers a file declares, in config form, each with where it is declared."""
 
     routes: tuple[Mapping[str, Any], ...] = ()
-    locations: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()  # `file: path` of each route in the file
+    integration_locations: tuple[str, ...] = ()  # `file: path` of each route's integration, in the file's spelling
     authorizers: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     origin: str = "the template"
     key: str = "template"  # the config key naming the file, for locations
@@ -141,7 +142,7 @@ def template_stages(
     variables: dict[str, dict[str, str]] = {}
     for stage in item.model.stages:
         if stage.name in stages and stage.variables:
-            where = f"{path}.{item.key}: {stage.variables_location}"
+            where = f"{item.file}: {stage.variables_location}"
             checked = check_variables(checker, where, stage.variables)
             variables[stage.name] = checked or {}
     for stage, own in (fields.get("stage_variables") or {}).items():
@@ -153,7 +154,7 @@ def imported_auth(item: FromTemplate, functions: frozenset[str], warnings: list[
     """The file's methods (with the integrations that can run here, ``template_integrations``) and
     authorizers for ``parse_auth``; None when it declares no methods. ``functions`` are the names an
     ``AWS_PROXY`` integration may call; what cannot run is a warning in ``warnings``, located in the file."""
-    from gatewaysim.config.template_integrations import integration_item
+    from gatewaysim.config.template_integrations import integration_item, integration_location
 
     model = item.model
     if not model.declares_routes:
@@ -178,7 +179,10 @@ def imported_auth(item: FromTemplate, functions: frozenset[str], warnings: list[
     origin = "the OpenAPI file" if model.kind == "openapi" else "the template"
     return ImportedAuth(
         routes=tuple(routes),
-        locations=tuple(r.location for r in model.routes),
+        locations=tuple(f"{item.file}: {r.location}" for r in model.routes),
+        integration_locations=tuple(
+            f"{item.file}: {integration_location(r.integration, r.location)}" for r in model.routes
+        ),
         authorizers=authorizers,
         origin=origin,
         key=item.key,

@@ -21,7 +21,7 @@ from gatewaysim.config.functions import FunctionSettings, functions_section
 from gatewaysim.errors import Problem
 from gatewaysim.imports.api_model import ApiModel, FunctionModel
 
-__all__ = ["INTEGRATION_KEYS", "integration_item", "template_functions"]
+__all__ = ["INTEGRATION_KEYS", "file_spelling", "integration_item", "integration_location", "template_functions"]
 
 INTEGRATION_KEYS: Final[Mapping[str, str]] = {
     "Type": "type",
@@ -49,6 +49,8 @@ _RESPONSE_KEYS: Final[Mapping[str, str]] = {
     "ResponseTemplates": "responseTemplates",
     "ContentHandling": "contentHandling",
 }
+_CFN_NAMES: Final = {v: k for k, v in INTEGRATION_KEYS.items()}
+_CFN_RESPONSE_NAMES: Final = {v: k for k, v in _RESPONSE_KEYS.items()}
 _RUNS: Final = frozenset({"HTTP_PROXY", "MOCK", "AWS_PROXY"})
 _FUNCTION_KEYS: Final = ("handler", "code", "environment", "timeout", "memory_size")
 
@@ -67,6 +69,29 @@ def _renamed(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def integration_location(raw: Mapping[str, Any] | None, location: str) -> str:
+    """Where a method's integration is in its file: CloudFormation's ``Integration`` or the OpenAPI extension."""
+    return (
+        f"{location}.Integration"
+        if raw is not None and "Type" in raw
+        else f"{location}.x-amazon-apigateway-integration"
+    )
+
+
+def file_spelling(path: str, at: str) -> str:
+    """``path`` (a problem found under ``at`` in the config's keys) in CloudFormation's spelling when
+    ``at`` is a CloudFormation ``Integration``: ``.timeoutInMillis`` -> ``.TimeoutInMillis``."""
+    if not at.endswith(".Integration") or not path.startswith(at + "."):
+        return path
+    first, dot, rest = path[len(at) + 1 :].partition(".")
+    name, bracket, index = first.partition("[")
+    name = _CFN_NAMES.get(name, name)
+    if name == "IntegrationResponses" and rest:
+        key, dot2, tail = rest.partition(".")
+        rest = _CFN_RESPONSE_NAMES.get(key, key) + dot2 + tail
+    return f"{at}.{name}{bracket}{index}{dot}{rest}"
+
+
 def integration_item(
     raw: Mapping[str, Any] | None, location: str, functions: frozenset[str], warnings: list[Problem]
 ) -> dict[str, Any] | None:
@@ -75,7 +100,7 @@ def integration_item(
         return None
     integration = _renamed(raw)
     kind = str(integration.get("type", "")).upper()
-    where = f"{location}.integration" if "Type" in raw else f"{location}.x-amazon-apigateway-integration"
+    where = integration_location(raw, location)
     if kind not in _RUNS:
         warnings.append(
             Problem(

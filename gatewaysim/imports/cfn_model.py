@@ -256,16 +256,19 @@ def _policy(
     return ImportedPolicy(document, template.kind, shown, api=name)
 
 
-def _resource_path(template: CfnTemplate, ref: Any, api: str, depth: int = 0) -> str | None:
-    """The path of a ``Resource`` (``{"Ref": id}``) or of the root (``!GetAtt Api.RootResourceId``)."""
+def _resource_path(template: CfnTemplate, ref: Any, api: str, strict: Any, depth: int = 0) -> str | None:
+    """The path of a ``Resource`` (``{"Ref": id}``) or of the root (``!GetAtt Api.RootResourceId``);
+    ``PathPart`` may be an intrinsic (``!Ref PathParameter``): an unresolvable one is a problem of ``strict``."""
     if isinstance(ref, Mapping) and ref.get("Fn::GetAtt") in ([api, "RootResourceId"], f"{api}.RootResourceId"):
         return "/"
     if depth > 50 or not isinstance(ref, Mapping) or not isinstance(ref.get("Ref"), str):
         return None
     props = mapping(mapping(template.resources.get(ref["Ref"])).get("Properties"))
-    parent = _resource_path(template, props.get("ParentId"), api, depth + 1)
-    part = props.get("PathPart")
-    if parent is None or not isinstance(part, str):
+    parent = _resource_path(template, props.get("ParentId"), api, strict, depth + 1)
+    if parent is None:
+        return None
+    part = strict.resolve(props.get("PathPart"), f"Resources.{ref['Ref']}.Properties.PathPart")
+    if not isinstance(part, str):
         return None
     return parent.rstrip("/") + "/" + part
 
@@ -279,9 +282,11 @@ def _methods(
             continue
         at = f"Resources.{lid}.Properties"
         notices.extend(Problem(p, m) for p, m in property_notices("AWS::ApiGateway::Method", props, at))
-        path = _resource_path(template, props.get("ResourceId"), api)
+        before = len(problems)
+        path = _resource_path(template, props.get("ResourceId"), api, strict)
         if path is None:
-            problems.append(Problem(f"{at}.ResourceId", "names no `AWS::ApiGateway::Resource` of this API"))
+            if len(problems) == before:  # else an intrinsic of its resource path could not be resolved
+                problems.append(Problem(f"{at}.ResourceId", "names no `AWS::ApiGateway::Resource` of this API"))
             continue
         item: dict[str, Any] = {
             "resource": path,
@@ -297,9 +302,25 @@ def _methods(
             item["authorizationScopes"] = strict.resolve(props["AuthorizationScopes"], f"{at}.AuthorizationScopes")
         keyed = strict.resolve(props.get("ApiKeyRequired", False), f"{at}.ApiKeyRequired") in (True, "true")
         item.update(_method_door(props, strict, at, doors, keyed))
-        integration = template.resolver({api: None}, [], keep_going=True).resolve(props.get("Integration"), at)
+        integration = _integration(template, api, props.get("Integration"), f"{at}.Integration", problems, notices)
         routes.append(RouteModel(item, at, api_key_required=keyed, integration=mapping(integration) or None))
     return routes
+
+
+def _integration(
+    template: CfnTemplate, api: str, raw: Any, at: str, problems: list[Problem], notices: list[Problem]
+) -> Mapping[str, Any] | None:
+    """A method's ``Integration``, resolved: an unresolvable ``Uri`` of an ``HTTP_PROXY`` integration (what
+    gatewaysim calls) is a problem; any other unresolvable value a notice (the method goes to the backend)."""
+    unresolved: list[Problem] = []
+    integration = mapping(template.resolver({api: None}, unresolved, keep_going=True).resolve(raw, at))
+    called = str(integration.get("Type", "")).upper() == "HTTP_PROXY"
+    for problem in unresolved:
+        if called and problem.path.startswith(f"{at}.Uri"):
+            problems.append(problem)
+        else:
+            notices.append(Problem(problem.path, f"{problem.message} (gatewaysim does not use this value)"))
+    return integration or None
 
 
 def _method_door(props: Mapping[str, Any], strict: Any, at: str, doors: _Door, keyed: bool) -> dict[str, Any]:

@@ -73,3 +73,57 @@ def test_a_parameter_override_resolves_what_cannot_be_known_offline(tmp_path: Pa
     assert "give --parameter-overrides shared-api=..." in result.stderr
     bad = serve(file, "--parameter-overrides", "novalue")
     assert bad.returncode == 2 and "`novalue` is not KEY=VALUE" in bad.stderr
+
+
+CFN_METHOD = (
+    "Parameters:\n  Host: {Type: String, Default: 127.0.0.1}\nResources:\n"
+    "  Api: {Type: AWS::ApiGateway::RestApi, Properties: {Name: a}}\n"
+    "  R: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId,"
+    " PathPart: PART}}\n"
+    "  M:\n    Type: AWS::ApiGateway::Method\n    Properties:\n"
+    "      {RestApiId: !Ref Api, ResourceId: !Ref R, HttpMethod: GET, AuthorizationType: AUTH,"
+    " Integration: {Type: HTTP_PROXY, IntegrationHttpMethod: GET, Uri: URI, TimeoutInMillis: TIMEOUT}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "line"),
+    [
+        (
+            {"PART": "!Ref Missing"},
+            "template `{file}`: Resources.R.Properties.PathPart: `!Ref Missing`: `Missing` is not a parameter or "
+            "resource of this template",
+        ),
+        (
+            {"URI": '!Sub "http://${Nope}/x"'},
+            "template `{file}`: Resources.M.Properties.Integration.Uri: `!Ref Nope`: `Nope` is not a parameter or "
+            "resource of this template",
+        ),
+        (
+            {"TIMEOUT": "10"},
+            "config: {file}: Resources.M.Properties.Integration.TimeoutInMillis: must be an integer from 50 to 29000 "
+            "(milliseconds), got `10`",
+        ),
+        (
+            {"AUTH": "AWS_IAM"},
+            "config: {file}: Resources.M.Properties: AWS_IAM methods need exactly one `AWS_IAM` authorizer in "
+            "`authorizers`, found none (the keys SigV4 signatures are checked against, e.g. `iam: {type: AWS_IAM,",
+        ),
+    ],
+)
+def test_a_method_problem_names_the_file_and_its_path_there(tmp_path: Path, changes: dict[str, str], line: str) -> None:
+    text = CFN_METHOD
+    for name, value in {
+        "PART": "items",
+        "URI": '!Sub "http://${Host}/x"',
+        "TIMEOUT": "1000",
+        "AUTH": "NONE",
+        **changes,
+    }.items():
+        text = text.replace(name, value)
+    file = tmp_path / "t.yaml"
+    file.write_text(text)
+    result = serve(file)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    (printed,) = result.stderr.splitlines()
+    assert printed.startswith("gatewaysim: " + line.replace("{file}", str(file)))

@@ -107,7 +107,9 @@ def test_every_problem_is_reported_at_once_and_located() -> None:
         "api.default_route: must be true, false or a mapping like `{authorizationType: CUSTOM, authorizer: name}`",
         "api.routes[0]: unknown authorizer `missing` (declared: broken, odd, pool)",
         "api.routes[1]: authorizer `pool` is of type `COGNITO_USER_POOLS` and cannot serve `CUSTOM` methods",
-        "api.routes[2]: AWS_IAM methods need exactly one `AWS_IAM` authorizer in `authorizers`, found none",
+        "api.routes[2]: AWS_IAM methods need exactly one `AWS_IAM` authorizer in `authorizers`, found none"
+        " (the keys SigV4 signatures are checked against, e.g. `iam: {type: AWS_IAM, credentials_file:"
+        " ~/.aws/credentials}`; a template's API takes it from a config with `template:`)",
         "api.authorizers.pool.user_pools[0].jwks: cannot read file: No such file or directory",
         "api.authorizers.broken.handler: cannot load `no_such_module_here:handler`: "
         "ModuleNotFoundError: No module named 'no_such_module_here'",
@@ -161,4 +163,6 @@ def test_several_apis_are_located_by_index(tmp_path: Path) -> None:
         build_settings(config, base_dir=tmp_path)  # the JWKS file is found next to the config
     assert str(info.value).splitlines() == [
         "config: apis[1].routes[0]: AWS_IAM methods need exactly one `AWS_IAM` authorizer in `authorizers`, found none"
+        " (the keys SigV4 signatures are checked against, e.g. `iam: {type: AWS_IAM, credentials_file:"
+        " ~/.aws/credentials}`; a template's API takes it from a config with `template:`)"
     ]

@@ -127,9 +127,7 @@ def test_an_imported_lambda_authorizer_needs_a_handler_from_the_config(tmp_path:
     hint = "comes from the OpenAPI file; give it a `handler` or `url` here (its Lambda cannot run)"
     assert f"config `gw.yaml`: api.authorizers.tokens: {hint}" in lines
     assert f"config `gw.yaml`: api.authorizers.requests: {hint}" in lines
-    assert any(
-        "api.openapi: paths./admin.get: AWS_IAM methods need exactly one `AWS_IAM` authorizer" in x for x in lines
-    )
+    assert any(f"{FILE}: paths./admin.get: AWS_IAM methods need exactly one `AWS_IAM` authorizer" in x for x in lines)
 
 
 def test_a_broken_openapi_file_is_located(tmp_path: Path) -> None:
