@@ -32,6 +32,7 @@ errors. Request parameters and templates that AWS ignores for a type are warning
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -73,6 +74,16 @@ NOT_EMULATED: Final[Mapping[str, str]] = {
     "integrationTarget": "`integrationTarget` is not emulated",
     "responseTransferMode": "response streaming is not emulated; answers are buffered",
 }
+
+
+_VTL: Final = re.compile(
+    r"#(?:set|if|elseif|else|end|foreach|break|stop|define|macro|parse|include|evaluate)\b"
+    r"|\$!?\{?(?:input|util|method|integration)\b"
+)
+_VTL_WARNING: Final = (
+    "not emulated (VTL: `#if`, `#set`, `$input`, `$util` ...); only `$context.x` and `$stageVariables.x`"
+    " are filled in, the rest is used as written"
+)
 
 
 class IntegrationType(StrEnum):
@@ -233,7 +244,24 @@ def _mock(checker: Checker, path: str, raw: Mapping[str, Any]) -> dict[str, Any]
     if "uri" in raw or "function" in raw:
         return INVALID
     _ignored(checker, path, raw, ("requestParameters",), "MOCK")
+    _vtl(checker, path, raw)
     return {}
+
+
+def _vtl(checker: Checker, path: str, raw: Mapping[str, Any]) -> None:
+    """A warning for each MOCK template that asks VTL for more than ``$context.x`` / ``$stageVariables.x``."""
+    found: list[tuple[str, Any]] = [(f"{path}.requestTemplates", raw.get("requestTemplates"))]
+    listed, mapped = raw.get("integrationResponses"), raw.get("responses")
+    for at, response in [
+        *((f"{path}.integrationResponses[{i}]", r) for i, r in enumerate(listed if isinstance(listed, list) else [])),
+        *((f"{path}.responses.{k}", r) for k, r in (mapped.items() if isinstance(mapped, Mapping) else ())),
+    ]:
+        if isinstance(response, Mapping):
+            found.append((f"{at}.responseTemplates", response.get("responseTemplates")))
+    for at, templates in found:
+        for media, text in templates.items() if isinstance(templates, Mapping) else ():
+            if isinstance(text, str) and _VTL.search(text):
+                checker.warn(f"{at}.{media}", _VTL_WARNING)
 
 
 def _ignored(checker: Checker, path: str, raw: Mapping[str, Any], keys: tuple[str, ...], kind: str) -> None:

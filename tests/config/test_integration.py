@@ -262,6 +262,45 @@ def test_warned(integration: Any, key: str, message: str, code: Path) -> None:
     assert any(w.startswith(f"api.routes[0].integration.{key}: ") and message in w for w in warnings), warnings
 
 
+VTL = (
+    "not emulated (VTL: `#if`, `#set`, `$input`, `$util` ...); only `$context.x` and `$stageVariables.x` are filled in"
+)
+MOCK_TEMPLATES = [
+    # (request template, response template, where a VTL warning is; None: no warning)
+    ('{"statusCode": 200}', '{"id": "$context.requestId", "v": "$stageVariables.v"}', None),
+    ("{statusCode: 200}", "", None),
+    (
+        '{"statusCode": 200}',
+        '{"id": "$input.params(\'id\')"}',
+        "integrationResponses[0].responseTemplates.application/json",
+    ),
+    (
+        '{"statusCode": 200}',
+        '$util.escapeJavaScript("x")',
+        "integrationResponses[0].responseTemplates.application/json",
+    ),
+    (
+        '#if($input.params("x") == "a"){"statusCode": 404}#else{"statusCode": 200}#end',
+        "",
+        "requestTemplates.application/json",
+    ),
+    ('#set($context.responseOverride.status = 444){"statusCode": 200}', "", "requestTemplates.application/json"),
+]
+
+
+@pytest.mark.parametrize(("request_template", "response_template", "where"), MOCK_TEMPLATES)
+def test_a_mock_template_that_needs_vtl_warns(request_template: str, response_template: str, where: str | None) -> None:
+    integration = {
+        "type": "MOCK",
+        "requestTemplates": {"application/json": request_template},
+        "integrationResponses": [{"statusCode": 200, "responseTemplates": {"application/json": response_template}}],
+    }
+    warnings = [w for w in _warnings(_load(integration)) if "VTL" in w]
+    assert warnings == (
+        [] if where is None else [f"api.routes[0].integration.{where}: {VTL}, the rest is used as written"]
+    )
+
+
 # --- the Lambda URI forms ----------------------------------------------------------------------
 
 

@@ -198,3 +198,36 @@ def test_bare_urls_from_the_command_line(tmp_path: Path) -> None:
         None, {"template": str(SAM), "url_style": "bare", "authorizers": {"CognitoAuth": {"jwks": _jwks()}}}
     )
     assert (settings.apis[0].url_style, settings.apis[0].stages) == ("bare", ("prod",))
+
+
+MOCK_WITH_VTL = {
+    # a template's MOCK integration whose response template asks VTL for `$input`
+    "cfn.yaml": (
+        "Resources:\n  Api: {Type: AWS::ApiGateway::RestApi, Properties: {Name: a}}\n"
+        "  M:\n    Type: AWS::ApiGateway::Method\n    Properties:\n"
+        "      RestApiId: !Ref Api\n      ResourceId: !GetAtt Api.RootResourceId\n      HttpMethod: GET\n"
+        "      AuthorizationType: NONE\n      Integration:\n        Type: MOCK\n"
+        "        RequestTemplates: {application/json: '{\"statusCode\": 200}'}\n"
+        "        IntegrationResponses: [{StatusCode: 200, ResponseTemplates: {application/json: '$input.body'}}]\n",
+        "Resources.M.Properties.Integration.IntegrationResponses[0].ResponseTemplates.application/json",
+    ),
+    "openapi.yaml": (
+        "openapi: 3.0.1\ninfo: {title: a, version: '1'}\npaths:\n  /:\n    get:\n"
+        "      x-amazon-apigateway-integration:\n        type: mock\n"
+        "        requestTemplates: {application/json: '{\"statusCode\": 200}'}\n"
+        "        responses: {default: {statusCode: '200', responseTemplates: {application/json: '$input.body'}}}\n",
+        "paths./.get.x-amazon-apigateway-integration.responses.default.responseTemplates.application/json",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOCK_WITH_VTL))
+def test_vtl_in_a_template_mock_is_a_warning_located_in_the_file(tmp_path: Path, name: str) -> None:
+    text, where = MOCK_WITH_VTL[name]
+    file = tmp_path / name
+    file.write_text(text, encoding="utf-8")
+    warnings = [f"{w.path}: {w.message}" for w in _settings(template=str(file), stages=["prod"]).warnings]
+    assert [w for w in warnings if "VTL" in w] == [
+        f"{file}: {where}: not emulated (VTL: `#if`, `#set`, `$input`, `$util` ...); only `$context.x` and "
+        "`$stageVariables.x` are filled in, the rest is used as written"
+    ]
