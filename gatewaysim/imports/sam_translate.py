@@ -151,6 +151,10 @@ def _policy_locations(sam: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+_INTERNAL = "samtranslator.feature_toggle"
+"""The translator's loggers that say nothing about the template."""
+
+
 @contextmanager
 def _collected_log(notices: list[Problem]) -> Iterator[None]:
     """The translator's log warnings become notices (never printed around gatewaysim's own output)."""
@@ -158,6 +162,8 @@ def _collected_log(notices: list[Problem]) -> Iterator[None]:
 
     class _Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
+            if record.name.startswith(_INTERNAL):
+                return  # its own rollout switches (`Feature '...' not available in Feature Toggle Config.`)
             notices.append(Problem("", f"SAM translator: {record.getMessage().splitlines()[0]}"))
 
     handler, propagate = _Collect(logging.WARNING), logger.propagate

@@ -231,3 +231,15 @@ def test_vtl_in_a_template_mock_is_a_warning_located_in_the_file(tmp_path: Path,
         f"{file}: {where}: not emulated (VTL: `#if`, `#set`, `$input`, `$util` ...); only `$context.x` and "
         "`$stageVariables.x` are filled in, the rest is used as written"
     ]
+
+
+def test_the_sam_translators_own_feature_switches_are_not_a_warning(tmp_path: Path) -> None:
+    file = tmp_path / "template.yaml"  # `OpenApiVersion` makes the translator ask its feature toggles
+    file.write_text(
+        "Transform: AWS::Serverless-2016-10-31\nResources:\n"
+        "  Api: {Type: AWS::Serverless::Api, Properties: {StageName: dev, OpenApiVersion: '3.0.1'}}\n",
+        encoding="utf-8",
+    )
+    settings = _settings(template=str(file))
+    assert settings.apis[0].stages == ("dev",)  # `OpenApiVersion` drops SAM's extra `Stage`
+    assert [f"{w.path}: {w.message}" for w in settings.warnings] == []
