@@ -371,22 +371,13 @@ TERRAFORM_RESOURCES: Final[Mapping[str, Coverage]] = {
     "aws_api_gateway_method_response": NotEmulated(
         "method responses of non-proxy integrations", "responses pass through unmapped"
     ),
-    "aws_api_gateway_method_settings": NotEmulated(
-        "method settings from Terraform (the config's `method_settings` are emulated)", "requests are not throttled"
-    ),
+    "aws_api_gateway_method_settings": Emulated("stage and method throttling (`caching_enabled` is warned about)"),
     "aws_api_gateway_gateway_response": _RESPONSES,
     "aws_api_gateway_request_validator": _VALIDATION,
     "aws_api_gateway_model": _MODELS,
-    "aws_api_gateway_api_key": NotEmulated(
-        "API keys from Terraform (the config's `api_keys` are emulated)", "its key opens nothing"
-    ),
-    "aws_api_gateway_usage_plan": NotEmulated(
-        "usage plans from Terraform (the config's `usage_plans` are emulated)",
-        "no usage-plan key, throttle or quota applies",
-    ),
-    "aws_api_gateway_usage_plan_key": NotEmulated(
-        "usage plan keys from Terraform (the config's `usage_plans` are emulated)", "no API key is attached"
-    ),
+    "aws_api_gateway_api_key": _KEYS,
+    "aws_api_gateway_usage_plan": _KEYS,
+    "aws_api_gateway_usage_plan_key": _KEYS,
     "aws_api_gateway_account": Inert("account settings (the CloudWatch role)"),
     "aws_api_gateway_documentation_part": Inert("documentation"),
     "aws_api_gateway_documentation_version": Inert("documentation"),

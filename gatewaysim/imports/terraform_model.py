@@ -22,6 +22,7 @@ from gatewaysim.imports.api_model import ApiModel, AuthorizerModel, RouteModel, 
 from gatewaysim.imports.coverage import TERRAFORM, TERRAFORM_RESOURCES, NotEmulated, property_notices
 from gatewaysim.imports.model import ImportedPolicy, finish_document
 from gatewaysim.imports.openapi_model import OpenApiParts, function_of_uri, read_openapi_parts
+from gatewaysim.imports.terraform_door import tf_door
 from gatewaysim.imports.terraform_resources import TfResource, as_list, mapping
 from gatewaysim.safeload import load_json
 
@@ -50,6 +51,8 @@ _NAMED_BY_ID: Final = frozenset(
         "aws_api_gateway_authorizer",
         "aws_api_gateway_deployment",
         "aws_api_gateway_request_validator",
+        "aws_api_gateway_api_key",
+        "aws_api_gateway_usage_plan",
     }
 )
 # ---------------------------------------------------------------- linking and building
@@ -68,7 +71,7 @@ class _Links:
         for address in resource.references.get(argument, ()):
             if address in self.by_address:
                 return self.by_address[address]
-        value = resource.values.get(argument)
+        value = _nested(resource.values, argument) if "[" in argument else resource.values.get(argument)
         return self.by_id.get(str(value)) if value else None
 
     def names(self, resource: TfResource, argument: str, api: TfResource) -> bool:
@@ -80,6 +83,14 @@ class _Links:
         refs = resource.references.get("parent_id", ())
         root = api.values.get("root_resource_id")
         return (api.address in refs) or (bool(value) and value == root)
+
+
+def _nested(values: Mapping[str, Any], argument: str) -> Any:
+    """``api_stages[0].api_id``: a value inside a nested block."""
+    name, _, rest = argument.partition("[")
+    index, _, inner = rest.partition("].")
+    blocks = as_list(values.get(name))
+    return mapping(blocks[int(index)]).get(inner) if index.isdigit() and int(index) < len(blocks) else None
 
 
 def _notices(resource: TfResource) -> list[Problem]:
@@ -281,6 +292,11 @@ def build_tf_apis(
         if index == 0:
             notices += [n for r in resources if r.type not in _READ for n in _resource_notice(r)]
         parts = _body(api, problems, notices)
+        door = tf_door(api, links.target, resources)
+        notices += door.notices
+        api_door = _api_door(api, links, resources, parts.door)
+        if door.method_settings:
+            api_door["method_settings"] = [*api_door.get("method_settings", []), *door.method_settings]
         model = ApiModel(
             api.address,
             kind,
@@ -292,7 +308,9 @@ def build_tf_apis(
             policy=_policy(api, links, resources, parts, kind, problems),
             binary_media_types=tuple(str(t) for t in as_list(api.values.get("binary_media_types"))),
             notices=tuple(notices),
-            door=_api_door(api, links, resources, parts.door),
+            door=api_door,
+            api_keys=tuple(door.keys),
+            usage_plans=tuple(door.plans),
         )
         out.append((None if problems else model, problems))
     return out

@@ -18,7 +18,7 @@ from gatewaysim.imports.terraform import tf_interpolator
 __all__ = ["TfResource", "as_list", "mapping", "show_resources", "tf_json_resources"]
 
 _REFERENCE: Final = re.compile(
-    r"\$\{\s*((?:module\.[\w-]+\.)*aws_api_gateway_\w+\.[\w-]+)\.(?:id|root_resource_id)\s*\}"
+    r"\$\{\s*((?:module\.[\w-]+\.)*aws_api_gateway_\w+\.[\w-]+)\.(?:id|root_resource_id|stage_name)\s*\}"
 )
 
 
@@ -56,13 +56,21 @@ def _configuration(module: Mapping[str, Any], prefix: str) -> Iterator[tuple[str
         yield from _configuration(mapping(mapping(call).get("module")), f"{prefix}module.{name}.")
 
 
+def _found(expression: Any, prefix: str) -> tuple[str, ...]:
+    refs = [str(r) for r in as_list(mapping(expression).get("references"))]
+    return tuple(prefix + r for r in refs if r.startswith("aws_api_gateway_") and r.count(".") == 1)
+
+
 def _references(expressions: Mapping[str, Any], prefix: str) -> dict[str, tuple[str, ...]]:
+    """argument -> the resources it references; a nested block's as ``api_stages[0].api_id``."""
     out = {}
     for argument, expression in expressions.items():
-        refs = [str(r) for r in as_list(mapping(expression).get("references"))]
-        found = [prefix + r for r in refs if r.startswith("aws_api_gateway_") and r.count(".") == 1]
-        if found:
-            out[str(argument)] = tuple(found)
+        if _found(expression, prefix):
+            out[str(argument)] = _found(expression, prefix)
+        for index, block in enumerate(expression if isinstance(expression, list) else []):
+            for inner, value in mapping(block).items():
+                if _found(value, prefix):
+                    out[f"{argument}[{index}].{inner}"] = _found(value, prefix)
     return out
 
 
@@ -104,6 +112,31 @@ def _blocks(value: Any) -> dict[str, Any]:
     return out
 
 
+_LINKED_BLOCKS: Final = frozenset({"api_stages"})
+"""Nested blocks whose arguments link to other resources (a usage plan's ``api_stages.api_id``)."""
+
+
+def _block_links(raw: Mapping[str, Any], refs: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Links inside nested blocks (``api_stages {api_id = "${...id}"}``) go to ``refs`` as
+    ``api_stages[0].api_id``; returns the blocks without them (what is left is interpolated)."""
+    out: dict[str, Any] = {}
+    for arg, value in raw.items():
+        if arg not in _LINKED_BLOCKS or not all(isinstance(b, Mapping) for b in as_list(value)):
+            continue
+        blocks = []
+        for index, block in enumerate(as_list(value)):
+            kept = {}
+            for inner, item in block.items():
+                match = _REFERENCE.fullmatch(item.strip()) if isinstance(item, str) else None
+                if match is None:
+                    kept[inner] = item
+                else:
+                    refs[f"{arg}[{index}].{inner}"] = (match.group(1),)
+            blocks.append(kept)
+        out[str(arg)] = blocks
+    return out
+
+
 def tf_json_resources(
     data: Mapping[str, Any], options: ImportOptions, problems: list[Problem], notices: list[Problem]
 ) -> list[TfResource]:
@@ -118,7 +151,8 @@ def tf_json_resources(
             at = f"resource.{kind}.{name}"
             raw = _blocks(body)
             whole = {str(arg): _REFERENCE.fullmatch(v.strip()) for arg, v in raw.items() if isinstance(v, str)}
-            refs = {arg: (match.group(1),) for arg, match in whole.items() if match is not None}
+            refs: dict[str, tuple[str, ...]] = {arg: (str(match.group(1)),) for arg, match in whole.items() if match}
+            raw = {**raw, **_block_links(raw, refs)}
             values = {}
             for arg, value in raw.items():
                 if arg in refs:

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gatewaysim.config.door.throttle import Quota, Throttle
 from gatewaysim.config.load import build_settings
 from gatewaysim.testing import GatewayServer, RecordingBackend, request_from
 
@@ -118,3 +119,78 @@ def test_a_config_serving_some_stages_keeps_the_plans_stages_it_serves() -> None
     assert [(s.api_id, s.stage) for s in plan.api_stages] == [("abcdef1234", "prod")]
     (both,) = build_settings({"api": {**config["api"], "stages": ["prod", "test"]}}).usage_plans
     assert [s.stage for s in both.api_stages] == ["prod", "test"]
+
+
+async def test_terraform_api_keys_usage_plans_and_method_settings(backend: RecordingBackend) -> None:
+    """`aws_api_gateway_api_key`, `_usage_plan`, `_usage_plan_key` and `_method_settings` of a
+    `.tf.json` are the API's keys, plan and throttles (they were "not emulated" warnings)."""
+    config = {"api": {"template": str(DATA / "door-keys.tf.json"), "backend": backend.url}}
+    async with GatewayServer(config=config) as gw:
+        keyed = [await request_from(gw.url + "/prod/orders", headers={"x-api-key": KEY}) for _ in range(4)]
+        refused = [
+            await request_from(gw.url + "/prod/orders", headers=headers)
+            for headers in ({}, {"x-api-key": "retiredKey0123456789abcd"}, {"x-api-key": "strangerKey123456789abcd"})
+        ]
+        opened = [(await request_from(gw.url + "/prod/open")).status for _ in range(4)]
+    assert [r.status for r in keyed] == [200, 200, 200, 429]  # quota 3 a day, then `Limit Exceeded`
+    assert keyed[3].json() == {"message": "Limit Exceeded"}
+    assert [(r.status, r.json()) for r in refused] == [(403, {"message": "Forbidden"})] * 3  # none, disabled, no plan
+    assert opened[:2] == [200, 200] and opened[2:] == [429, 429]  # burst 2 at 1 request/s
+    warnings = [f"{w.path}: {w.message}" for w in gw.settings.warnings]
+    assert warnings == [
+        f"{DATA / 'door-keys.tf.json'}: resource.aws_api_gateway_method_settings.open.settings.caching_enabled: "
+        "not emulated (response cache); responses are never cached"
+    ]
+
+
+def _tf(kind: str, name: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"address": f"{kind}.{name}", "mode": "managed", "type": kind, "name": name, "values": values}
+
+
+def test_terraform_state_keys_and_plans_are_linked_by_id(tmp_path: Path) -> None:
+    """`terraform show -json` of a state: the plan names the API by id, the plan key the key and plan."""
+    api = {"id": "k7x9q2w4e1", "name": "orders", "root_resource_id": "r00t"}
+    resources = [
+        _tf("aws_api_gateway_rest_api", "orders", api),
+        _tf("aws_api_gateway_stage", "prod", {"rest_api_id": "k7x9q2w4e1", "stage_name": "prod"}),
+        _tf("aws_api_gateway_api_key", "partner", {"id": "key1", "name": "partner", "value": KEY, "enabled": True}),
+        _tf(
+            "aws_api_gateway_usage_plan",
+            "gold",
+            {
+                "id": "plan1",
+                "name": "gold",
+                "api_stages": [
+                    {
+                        "api_id": "k7x9q2w4e1",
+                        "stage": "prod",
+                        "throttle": [{"path": "/orders/GET", "rate_limit": 5, "burst_limit": 10}],
+                    }
+                ],
+                "throttle_settings": [{"rate_limit": 50, "burst_limit": 100}],
+                "quota_settings": [{"limit": 1000, "offset": 0, "period": "WEEK"}],
+            },
+        ),
+        _tf("aws_api_gateway_usage_plan_key", "p", {"key_id": "key1", "key_type": "API_KEY", "usage_plan_id": "plan1"}),
+        _tf(
+            "aws_api_gateway_method_settings",
+            "all",
+            {
+                "rest_api_id": "k7x9q2w4e1",
+                "stage_name": "prod",
+                "method_path": "*/*",
+                "settings": [{"throttling_rate_limit": 20, "throttling_burst_limit": 40, "caching_enabled": False}],
+            },
+        ),
+    ]
+    file = tmp_path / "state.json"
+    file.write_text(json.dumps({"format_version": "1.0", "values": {"root_module": {"resources": resources}}}))
+    settings = build_settings({"api": {"template": str(file), "backend": "http://127.0.0.1:9"}})
+    ((name, key),) = [(k.name, k.value) for k in settings.api_keys]
+    (plan,) = settings.usage_plans
+    assert (name, key, plan.name, plan.api_keys) == ("partner", KEY, "gold", ("partner",))
+    assert [(s.api_id, s.stage, s.methods) for s in plan.api_stages] == [
+        ("k7x9q2w4e1", "prod", (("/orders/GET", Throttle(5, 10)),))
+    ]
+    assert (plan.throttle, plan.quota) == (Throttle(50, 100), Quota(1000, "WEEK", 0))
+    assert settings.warnings == ()
