@@ -41,6 +41,8 @@ from aiohttp.http_writer import _serialize_headers
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from gatewaysim.integrations.waiters import WaitQueue
+
 __all__ = ["UpstreamPool", "UpstreamResponse"]
 
 _CONTENT_LENGTH: Final = "Content-Length"
@@ -108,7 +110,7 @@ class UpstreamPool:
         self.read_timeout_s = read_timeout_s
         self._idle: dict[tuple[str, int], deque[ResponseHandler]] = {}
         self._open = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters = WaitQueue()  # callers waiting for a connection when `limit` are open
 
     async def request(
         self,
@@ -195,13 +197,7 @@ class UpstreamPool:
 
     async def _wait_or_connect(self, key: tuple[str, int], fresh: bool) -> tuple[ResponseHandler, bool]:
         while self._open >= self.limit and not self._evict():
-            waiter = asyncio.get_running_loop().create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                if not waiter.done():
-                    waiter.cancel()
+            await self._waiters.wait()
             idle = self._idle.get(key)
             while idle and not fresh:
                 protocol = idle.pop()
@@ -240,7 +236,7 @@ class UpstreamPool:
         """An answer came in whole: keep the connection for the next request, or close it."""
         if keep and protocol.is_connected():
             self._idle.setdefault(key, deque()).append(protocol)
-            self._wake()
+            self._waiters.wake_one()
             return
         protocol.close()
         self.forget()
@@ -248,14 +244,7 @@ class UpstreamPool:
     def forget(self) -> None:
         """One connection fewer is open."""
         self._open -= 1
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        self._waiters.wake_one()
 
     def close(self) -> None:
         """Close every idle connection."""

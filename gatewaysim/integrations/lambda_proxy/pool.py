@@ -17,10 +17,8 @@ so the request after an edit runs the new code.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
-from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -38,6 +36,7 @@ from gatewaysim.integrations.lambda_proxy.outcome import (
     error_payload,
 )
 from gatewaysim.integrations.lambda_proxy.process import Died, FunctionLog, WorkerProcess
+from gatewaysim.integrations.waiters import WaitQueue
 
 __all__ = ["FunctionPool", "Stamp", "file_stamp"]
 
@@ -83,7 +82,7 @@ class FunctionPool:
         self._idle: list[WorkerProcess] = []
         self._all: set[WorkerProcess] = set()
         self._generation: dict[WorkerProcess, int] = {}
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters = WaitQueue()  # callers waiting for a worker when `concurrency` are busy
         self._closing: set[asyncio.Task[None]] = set()
         self.generation = 0
         self.closed = False
@@ -190,7 +189,6 @@ class FunctionPool:
         return None
 
     async def _acquire(self) -> WorkerProcess:
-        loop = asyncio.get_running_loop()
         while True:
             if self.closed:
                 raise OSError("the gateway is shutting down")
@@ -207,13 +205,7 @@ class FunctionPool:
                     self._discard(worker)
                     raise
                 return worker
-            waiter: asyncio.Future[None] = loop.create_future()
-            self._waiters.append(waiter)
-            try:
-                await waiter
-            finally:
-                with contextlib.suppress(ValueError):
-                    self._waiters.remove(waiter)
+            await self._waiters.wait()
 
     def _release(self, worker: WorkerProcess, healthy: bool) -> None:
         current = self._generation.get(worker) == self.generation
@@ -221,7 +213,7 @@ class FunctionPool:
             self._idle.append(worker)
         else:
             self._discard(worker)
-        self._wake()
+        self._waiters.wake_one()
 
     def _discard(self, worker: WorkerProcess) -> None:
         """Kill ``worker`` now; reap it in the background."""
@@ -231,14 +223,7 @@ class FunctionPool:
         task = asyncio.get_running_loop().create_task(worker.close())
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
-        self._wake()
-
-    def _wake(self) -> None:
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
+        self._waiters.wake_one()
 
     async def close(self) -> None:
         """Kill every worker and wait until all are gone (idempotent)."""
