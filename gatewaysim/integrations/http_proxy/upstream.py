@@ -186,24 +186,28 @@ class UpstreamPool:
         self, key: tuple[str, int], *, fresh: bool = False, timeout_s: float | None = None
     ) -> tuple[ResponseHandler, bool]:
         """A connection to ``key``: an idle one (reused True), else a new one within the limit."""
-        idle = self._idle.get(key)
-        while idle and not fresh:
-            protocol = idle.pop()
-            if protocol.is_connected():
-                return protocol, True
-            self.forget()
+        kept = None if fresh else self._take_idle(key)
+        if kept is not None:
+            return kept, True
         async with asyncio.timeout(timeout_s):  # only here, off the kept-alive path
             return await self._wait_or_connect(key, fresh)
+
+    def _take_idle(self, key: tuple[str, int]) -> ResponseHandler | None:
+        """A kept-alive connection to ``key`` still open (closed ones are forgotten), else None."""
+        idle = self._idle.get(key)
+        while idle:
+            protocol = idle.pop()
+            if protocol.is_connected():
+                return protocol
+            self.forget()
+        return None
 
     async def _wait_or_connect(self, key: tuple[str, int], fresh: bool) -> tuple[ResponseHandler, bool]:
         while self._open >= self.limit and not self._evict():
             await self._waiters.wait()
-            idle = self._idle.get(key)
-            while idle and not fresh:
-                protocol = idle.pop()
-                if protocol.is_connected():
-                    return protocol, True
-                self.forget()
+            kept = None if fresh else self._take_idle(key)
+            if kept is not None:
+                return kept, True
         self._open += 1
         try:
             return await self._connect(key), False
