@@ -68,8 +68,9 @@ def prepare_request_headers(
             out.add(name, value)
         elif key == "connection":
             connection.append(value)
-    for listed in _connection_listed(connection):  # wherever they stood, before or after `Connection`
-        out.popall(listed, None)
+    if connection:  # wherever they stood, before or after `Connection`
+        for listed in _connection_listed(connection):
+            out.popall(listed, None)
     return out
 
 
@@ -91,8 +92,9 @@ def prepare_response_headers(
                 connection.append(value)
         elif key not in RESPONSE_DROPPED:
             out.add(name, value)
-    for listed in _connection_listed(connection):  # remapped names live on under their new names
-        out.popall(listed, None)
+    if connection:  # remapped names live on under their new names
+        for listed in _connection_listed(connection):
+            out.popall(listed, None)
     if "Content-Type" not in out:
         out["Content-Type"] = _DEFAULT_CONTENT_TYPE
     return out
