@@ -32,44 +32,23 @@ entry's values are kept per request; the event is built when it is read or writt
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from gatewaysim.authorizers.base import AuthorizerResult, AuthType, Rejection
-from gatewaysim.config.load import ApiSettings
-from gatewaysim.config.routes import RouteMatch
-from gatewaysim.context import RequestContext
 from gatewaysim.gateway.attached import AttachedPolicy
 from gatewaysim.gateway.authorize.tables import Verdict
+from gatewaysim.gateway.decision_pack import DecisionValues, PackedValues, pack, unpack
 from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
 from gatewaysim.policy import Decision, Request
 
 if TYPE_CHECKING:
-    from gatewaysim.gateway.authorize.difference import Difference
+    pass
 
-__all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "render_event"]
+__all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "entry_values", "render_event"]
 
 EVENT_VERSION: Final = 2
-
-
-class DecisionValues(NamedTuple):
-    """What the stages returned for one request (kept in the ring, rendered on read)."""
-
-    ctx: RequestContext
-    decision: Decision | None
-    authz: AuthorizerResult | None
-    verdict: Verdict | None
-    status: int
-    api: ApiSettings | None
-    route: RouteMatch | None
-    attached: AttachedPolicy | None  # the policy the request was decided with
-    policy_configured: bool
-    refused: str | None  # the gateway response type that ended it
-    shadow: Difference | None
-    refusal: Refusal | None  # the stage that refused it, why, and a hint (gateway.refusal)
-    integration: Integrated | None  # what the integration stage sent
-    upstream_ms: float | None  # the integration's latency
 
 
 def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> DecisionEntry | None:
@@ -95,7 +74,14 @@ def decision_entry(x: Exchange, status: int, policy_configured: bool = True) -> 
         x.integration,
         x.upstream,
     )
-    return DecisionEntry(x.ids.request_id, x.api_id, outcome, x.verdict.allowed if x.verdict else None, values)
+    allowed = x.verdict.allowed if x.verdict else None
+    return DecisionEntry(x.ids.request_id, x.api_id, outcome, allowed, pack(values))  # compact: decision_pack
+
+
+def entry_values(entry: DecisionEntry) -> DecisionValues:
+    """The stages' values an entry was made from (unpacked from the ring's compact form)."""
+    values = entry.values
+    return DecisionValues._make(unpack(values)) if isinstance(values, PackedValues) else values
 
 
 def _event_time(epoch: float) -> str:
@@ -105,7 +91,7 @@ def _event_time(epoch: float) -> str:
 
 def render_event(entry: DecisionEntry) -> dict[str, Any]:
     """The versioned JSON event of one entry (the decision's trace is built here, on read)."""
-    v: DecisionValues = entry.values
+    v = entry_values(entry)
     ctx, route = v.ctx, v.route
     auth_type = route.route.authorization_type if route is not None else None
     event: dict[str, Any] = {

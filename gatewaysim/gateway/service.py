@@ -271,8 +271,7 @@ class Gateway:
 
             exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
         record = exchange.record(response, configured)
-        self.access_log.emit(record)
-        self.feed.publish(record)
+        self.feed.publish(record, self.access_log.emit(record))
         if self.recent.publishing:  # someone follows the feed of every process (store:)
             self.recent.published(record)
         self.decisions.record(decision_entry(exchange, response.status, configured))

@@ -104,10 +104,14 @@ class AccessLog:
             return cls(None, fmt)
         return cls(open(file, "a", encoding="utf-8"), fmt, owns_stream=True)
 
-    def emit(self, record: Mapping[str, Any]) -> None:
-        """Write one record as one line (batched per event-loop turn: ``LineWriter``)."""
-        line = json_line(record) if self.format == "json" else self.text_line(record)
-        self._out.write_line(line)
+    def emit(self, record: Mapping[str, Any]) -> str | None:
+        """Write one record as one line (batched per event-loop turn: ``LineWriter``); the JSON line, if written."""
+        if self.format == "json":
+            line = json_line(record)
+            self._out.write_line(line)
+            return line
+        self._out.write_line(self.text_line(record))
+        return None
 
     @staticmethod
     def text_line(record: Mapping[str, Any]) -> str:

@@ -13,12 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
+import orjson
 from aiohttp import web
+
+from gatewaysim.observe.access_log import json_line
 
 __all__ = ["HEARTBEAT_S", "MAX_FOLLOWERS", "RequestFeed", "stream"]
 
@@ -33,15 +37,20 @@ class RequestFeed:
     """The last ``size`` access records, and a queue for each live follower."""
 
     def __init__(self, size: int = 1000) -> None:
-        self._ring: deque[Mapping[str, Any]] = deque(maxlen=size)
+        self._ring: deque[str] = deque(maxlen=size)  # each record as a line of JSON (publish)
         self._followers: set[asyncio.Queue[Mapping[str, Any]]] = set()
         self.dropped = 0
         self.closed = False
         self.shared = False  # followers get records from every process (gateway.observed), not here
 
-    def publish(self, record: Mapping[str, Any]) -> None:
-        """Keep ``record`` and hand it to every follower (one that is full misses it)."""
-        self._ring.append(record)
+    def publish(self, record: Mapping[str, Any], line: str | None = None) -> None:
+        """Keep ``record`` and hand it to every follower (one that is full misses it).
+
+        The ring keeps the record as one line of JSON (``line``, when the access log wrote it
+        already): one object a request instead of a dict and its values, which would keep a
+        thousand requests' objects scattered in memory (``gateway.decision_pack`` says the cost).
+        """
+        self._ring.append(line if line is not None else json_line(record))
         if not self.shared:
             self.deliver(record)
 
@@ -60,11 +69,16 @@ class RequestFeed:
 
     def recent(self, limit: int = 100) -> list[Mapping[str, Any]]:
         """The newest ``limit`` records, newest first."""
-        return list(reversed(self._ring))[:limit]
+        return [_record(line) for line in itertools.islice(reversed(self._ring), limit)]
 
     def find(self, request_id: str) -> Mapping[str, Any] | None:
         """The record of ``request_id`` while it is in the ring."""
-        return next((r for r in reversed(self._ring) if r.get("requestId") == request_id), None)
+        for line in reversed(self._ring):
+            if request_id in line:  # a request id is plain ASCII, written as is
+                record = _record(line)
+                if record.get("requestId") == request_id:
+                    return record
+        return None
 
     @contextlib.contextmanager
     def follow(self) -> Any:
@@ -121,6 +135,15 @@ async def stream(
         except (ConnectionResetError, ConnectionError):
             pass  # the follower went away
         return response
+
+
+def _record(line: str) -> dict[str, Any]:
+    """A record back from its JSON line (``json`` reads the escaped lone surrogates orjson refuses)."""
+    try:
+        record: dict[str, Any] = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        record = json.loads(line)
+    return record
 
 
 def _event(record: Mapping[str, Any]) -> str:

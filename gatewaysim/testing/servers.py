@@ -53,11 +53,10 @@ class MemoryAccessLog(AccessLog):
         self.records: list[dict[str, Any]] = []
         self._write = stream is not None
 
-    def emit(self, record: Mapping[str, Any]) -> None:
-        """Keep ``record``; write it when a stream was given."""
+    def emit(self, record: Mapping[str, Any]) -> str | None:
+        """Keep ``record``; write it when a stream was given (and return its JSON line, as ``AccessLog``)."""
         self.records.append(dict(record))
-        if self._write:
-            super().emit(record)
+        return super().emit(record) if self._write else None
 
 
 class BackendServer(AppServer):
