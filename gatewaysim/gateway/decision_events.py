@@ -32,7 +32,7 @@ entry's values are kept per request; the event is built when it is read or writt
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from gatewaysim.authorizers.base import AuthorizerResult, AuthType, Rejection
 from gatewaysim.gateway.attached import AttachedPolicy
@@ -42,9 +42,6 @@ from gatewaysim.gateway.exchange import Exchange, Integrated
 from gatewaysim.gateway.refusal import Refusal
 from gatewaysim.observe.decisions import NO_POLICY, DecisionEntry
 from gatewaysim.policy import Decision, Request
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["EVENT_VERSION", "DecisionValues", "decision_entry", "entry_values", "render_event"]
 

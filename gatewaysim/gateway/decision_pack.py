@@ -5,10 +5,11 @@ returned them, each request's context, policy request, condition values and outg
 stay alive as some forty small objects: each request then allocates its own objects where the
 ones the ring just dropped lived, cold in the CPU caches, and serving one request cost 7% more
 CPU than with a ring of one (``bench/wrk_bench.py``). Packed, a request leaves one ``bytes``
-(its own values, encoded by orjson in about half a microsecond) beside references to what it
-shares with every other request (the API's settings, the route, the attached policy, the
-decision and verdict the policy and the tables remember); everything else it built is freed
-while still warm.
+(its own values, encoded by orjson in about half a microsecond) beside references: to what it
+shares with other requests (the API's settings, the route, the attached policy, the decision the
+policy remembers) and to its few small answers (the verdict; the authorizer's result, a shared
+one when none ran; a refusal or a shadow difference, when there is one). Everything else it
+built is freed while still warm.
 
 ``unpack`` gives back exactly the fields ``pack`` was given, for every value a request can hold;
 values orjson cannot encode (a lone surrogate from undecodable header bytes) are kept unpacked.
