@@ -262,20 +262,29 @@ class Gateway:
         except Exception as exc:  # a bug must become a 500, never a traceback for the caller
             logger.exception("unexpected error in request %s", exchange.ids.request_id)
             response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
-        if exchange.refused is not None:  # only a refused request pays for its explanation
-            exchange.refusal = explain_refusal(exchange)
-        runtime = self.apis.get(exchange.api_id or "")
-        configured = runtime is not None and runtime.attached is not None
-        if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
-            from gatewaysim.gateway.shadow import shadow_difference  # loaded with the first shadow policy
-
-            exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
-        record = exchange.record(response, configured)
-        self.feed.publish(record, self.access_log.emit(record))
-        if self.recent.publishing:  # someone follows the feed of every process (store:)
-            self.recent.published(record)
-        self.decisions.record(decision_entry(exchange, response.status, configured))
+        # The logs are written once the answer is out (the callback runs after this task's step,
+        # which writes the answer): the caller does not wait for them.
+        asyncio.get_running_loop().call_soon(self.log_exchange, exchange, response)
         return response
+
+    def log_exchange(self, exchange: Exchange, response: web.StreamResponse) -> None:
+        """The access record, the request feed and the decision log of one answered request."""
+        try:
+            if exchange.refused is not None:  # only a refused request pays for its explanation
+                exchange.refusal = explain_refusal(exchange)
+            runtime = self.apis.get(exchange.api_id or "")
+            configured = runtime is not None and runtime.attached is not None
+            if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
+                from gatewaysim.gateway.shadow import shadow_difference  # loaded with the first shadow policy
+
+                exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
+            record = exchange.record(response, configured)
+            self.feed.publish(record, self.access_log.emit(record))
+            if self.recent.publishing:  # someone follows the feed of every process (store:)
+                self.recent.published(record)
+            self.decisions.record(decision_entry(exchange, response.status, configured))
+        except Exception:  # a bug here must not take the gateway down; the answer is out already
+            logger.exception("could not log request %s", exchange.ids.request_id)
 
     def control_plane(self) -> ControlPlane:
         """The AWS control plane (``aws apigateway ...``), under the admin API's access rule; built once."""

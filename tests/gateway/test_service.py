@@ -530,3 +530,33 @@ async def test_ipv6_caller(backend: RecordingBackend) -> None:
     async with GatewayServer(policy=v4_only, backend=backend.url, host="::1") as gw:
         assert (await request_from(gw.url + "/prod/x", source="::1")).status == 403
     assert backend.seen[0].headers["X-Forwarded-For"] == "::1"
+
+
+# --- the logs follow the answer ---------------------------------------------------------------
+
+
+async def test_a_failure_while_logging_never_changes_the_answer(
+    backend: RecordingBackend, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The logs are written once the answer is out: a bug there is logged, the caller still gets
+    its answer (it got a 500 when the logs came first) and the next request is logged again."""
+    from gatewaysim.gateway.exchange import Exchange
+
+    record = Exchange.record
+    failures = iter([True])
+
+    def failing_once(self: Exchange, response: Any, configured: bool) -> dict[str, Any]:
+        if next(failures, False):
+            raise RuntimeError("broken log")
+        return record(self, response, configured)
+
+    monkeypatch.setattr(Exchange, "record", failing_once)
+    async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
+        with caplog.at_level(logging.ERROR, logger="gatewaysim.gateway.service"):
+            first = await request_from(gw.url + "/prod/pets")
+            await asyncio.sleep(0.05)  # the log callback runs after the answer
+        second = await request_from(gw.url + "/prod/pets")
+        await asyncio.sleep(0.05)
+        assert (first.status, second.status) == (200, 200)
+        assert [r["requestId"] for r in gw.records] == [second.headers["x-amzn-RequestId"]]
+    assert any("could not log request" in r.getMessage() for r in caplog.records)
