@@ -243,6 +243,8 @@ class Gateway:
                 await self.demo.close()
             if self._own_log:
                 self.access_log.close()
+            else:  # the caller's log stays open; what this gateway logged is written
+                self.access_log.flush()
             self.decisions.close()
             await stack.aclose()
 

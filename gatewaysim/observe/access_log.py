@@ -105,7 +105,7 @@ class AccessLog:
         return cls(open(file, "a", encoding="utf-8"), fmt, owns_stream=True)
 
     def emit(self, record: Mapping[str, Any]) -> str | None:
-        """Write one record as one line (batched per event-loop turn: ``LineWriter``); the JSON line, if written."""
+        """Write one record as one line (batched over a few ms: ``LineWriter``); the JSON line, if written."""
         if self.format == "json":
             line = json_line(record)
             self._out.write_line(line)
@@ -137,6 +137,10 @@ class AccessLog:
         if isinstance(function, Mapping):
             parts.append(f"{_clean(function.get('name'))}:{'cold' if function.get('coldStart') else 'warm'}")
         return " ".join(parts)
+
+    def flush(self) -> None:
+        """Write what is queued now."""
+        self._out.flush()
 
     def close(self) -> None:
         """Write what is queued; close the file if this log opened it (idempotent)."""

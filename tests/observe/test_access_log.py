@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from gatewaysim.gateway.exchange import _three_places
 from gatewaysim.observe.access_log import ACCESS_FIELDS, AccessLog, json_line
-from gatewaysim.observe.line_writer import LineWriter
+from gatewaysim.observe.line_writer import FLUSH_S, MAX_PENDING, LineWriter
 from gatewaysim.testing import GatewayServer, RecordingBackend, raw_exchange
 
 RECORD = {
@@ -87,19 +87,31 @@ class CountingStream(io.StringIO):
         return super().write(text)
 
 
-async def test_lines_of_one_loop_turn_are_one_write() -> None:
-    """The access log writes once per event-loop turn, not once per request (a syscall each)."""
+async def test_lines_within_the_flush_interval_are_one_write() -> None:
+    """The access log writes once every ``FLUSH_S``, not once per request (a syscall each)."""
     stream = CountingStream()
     log = AccessLog(stream, "json")
     for n in range(5):
         log.emit({**RECORD, "requestId": f"r-{n}"})
-    assert stream.writes == 0  # queued until the loop turns
-    await asyncio.sleep(0)
+        await asyncio.sleep(0)  # requests in different loop turns share the write too
+    assert stream.writes == 0  # queued until the interval ends
+    await asyncio.sleep(FLUSH_S * 2)
     assert stream.writes == 1
     assert [json.loads(line)["requestId"] for line in stream.getvalue().splitlines()] == [f"r-{n}" for n in range(5)]
     log.emit(RECORD)
-    await asyncio.sleep(0)
+    await asyncio.sleep(FLUSH_S * 2)
     assert stream.writes == 2
+
+
+async def test_a_burst_is_written_without_waiting_for_the_timer() -> None:
+    stream = CountingStream()
+    log = AccessLog(stream, "json")
+    for n in range(MAX_PENDING):
+        log.emit({**RECORD, "requestId": f"r-{n}"})
+    assert stream.writes == 1  # the queue's bound: no waiting, no unbounded memory
+    log.emit(RECORD)
+    log.close()
+    assert stream.writes == 2 and len(stream.getvalue().splitlines()) == MAX_PENDING + 1
 
 
 async def test_close_writes_what_is_queued(tmp_path: Path) -> None:
