@@ -176,6 +176,8 @@ class LimitedProtocol(web.RequestHandler):
         **kwargs: Any,
     ) -> None:
         super().__init__(manager, **kwargs)
+        # the loop, looked up once: on Python 3.11 each asyncio.get_running_loop() is a getpid() call
+        self._event_loop: asyncio.AbstractEventLoop = kwargs.get("loop") or asyncio.get_running_loop()
         self._connections = connections
         self._head_timeout = limits.header_timeout_s
         self._error_response = error_response
@@ -193,7 +195,7 @@ class LimitedProtocol(web.RequestHandler):
             self._start_clock()
 
     def _start_clock(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._event_loop
         self._head_started = started = loop.time()
         if self._head_deadline is None:  # a timer still armed for an earlier head re-arms itself when it fires
             self._head_deadline = loop.call_at(started + self._head_timeout, self._head_too_slow)
@@ -216,7 +218,7 @@ class LimitedProtocol(web.RequestHandler):
         started = self._head_started
         if not self._awaiting_head or started is None:
             return  # no head is awaited: the next head's first byte arms a timer again
-        loop = asyncio.get_running_loop()
+        loop = self._event_loop
         due = started + self._head_timeout
         if loop.time() + _CLOCK_SLACK_S < due:  # a later head than the one the timer was armed for
             self._head_deadline = loop.call_at(due, self._head_too_slow)

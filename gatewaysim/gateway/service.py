@@ -157,6 +157,7 @@ class Gateway:
         self.functions = self._functions(drop)  # the AWS_PROXY methods' functions (None: there are none)
         self.integration = IntegrationStage(drop, self.functions)
         self.authorizer_host = AuthorizerHost(self.shared.store)  # builds each API's authorizers in lifecycle()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the serving loop, once lifecycle() runs
         self._own_log = access_log is None
         self.access_log = access_log or AccessLog.open(settings.log.file, settings.log.format)
         self.demo: AppServer | None = None
@@ -218,6 +219,7 @@ class Gateway:
     @contextlib.asynccontextmanager
     async def lifecycle(self) -> AsyncIterator[None]:
         """Start the demo backend, forwarders, authorizers, functions and hot reload; stop them on exit."""
+        self._loop = asyncio.get_running_loop()  # looked up once: a getpid() call each on Python 3.11
         if any(api.settings.backend is None for api in self.apis.values()):
             self.demo = AppServer(create_demo_app())
             await self.demo.start()
@@ -266,7 +268,7 @@ class Gateway:
             response = exchange.fail("API_CONFIGURATION_ERROR", f"internal error: {type(exc).__name__}: {exc}")
         # The logs are written once the answer is out (the callback runs after this task's step,
         # which writes the answer): the caller does not wait for them.
-        asyncio.get_running_loop().call_soon(self.log_exchange, exchange, response)
+        (self._loop or asyncio.get_running_loop()).call_soon(self.log_exchange, exchange, response)
         return response
 
     def log_exchange(self, exchange: Exchange, response: web.StreamResponse) -> None:
