@@ -91,7 +91,7 @@ from gatewaysim.gateway.shared import shared_state
 from gatewaysim.ids import RequestIds
 from gatewaysim.integrations.http_proxy.forwarder import Forwarder
 from gatewaysim.integrations.http_proxy.outgoing import drop_set
-from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue
+from gatewaysim.integrations.http_proxy.stream import expects_continue, send_continue, too_large
 from gatewaysim.observe.access_log import AccessLog
 from gatewaysim.observe.decisions import DecisionLog
 from gatewaysim.observe.feed import RequestFeed
@@ -258,8 +258,6 @@ class Gateway:
             return await self.admin.handle(request)
         if self.settings.admin.enabled and claims(request):  # rules: gateway.control.claims
             return await self.control_plane().handle(request)
-        if expects_continue(request):
-            await send_continue(request)
         exchange = Exchange(request)
         try:
             response = await self.run_stages(request, exchange)
@@ -309,12 +307,16 @@ class Gateway:
         else:
             located = self.locate(request.host, request.method, raw_target)
         if isinstance(located, Unlocated):
+            if expects_continue(request):
+                await send_continue(request)
             x.api_id = located.api_id
             if located.api_id is not None:
                 x.responses = self.apis[located.api_id].responses
             return no_method(request, x, located.reason)
         api, method, door = located.api, located.method, located.door
         x.api_id, x.settings, x.method, x.responses = api.settings.api_id, api.settings, method, api.responses
+        if expects_continue(request) and not too_large(request, api.settings.forward.max_body_bytes):
+            await send_continue(request)  # a body the payload limit refuses is never asked for
         repeated = self.identity.repeated(request.headers)
         if repeated is not None:  # SECURITY: two principals: which one counts would be a guess
             return x.fail("DEFAULT_4XX", f"identity header `{repeated}` is repeated")

@@ -175,6 +175,20 @@ async def test_expect_continue_is_answered(backend: RecordingBackend) -> None:
     assert [(seen.method, seen.body_length) for seen in backend.seen] == [("POST", 10)]
 
 
+async def test_a_body_over_the_payload_limit_is_never_asked_for(backend: RecordingBackend) -> None:
+    """``Expect: 100-continue`` with a declared body over the limit gets the 413 at once, no ``100
+    Continue`` (it got one, and the client sent the whole body only to have it refused)."""
+    config: dict[str, Any] = {"api": {"backend": backend.url, "policy": OPEN, "forward": {"max_body_bytes": 16}}}
+    async with GatewayServer(config=config) as gw:
+        over = await _expect_continue(gw.port, "/prod/pets", b"x" * 17)
+        within = await _expect_continue(gw.port, "/prod/pets", b"x" * 16)
+        unrouted = await _expect_continue(gw.port, "/nostage", b"x" * 17)
+    assert over == [b"HTTP/1.1 413 Request Entity Too Large"]
+    assert within == [b"HTTP/1.1 100 Continue", b"HTTP/1.1 200 OK"]
+    assert unrouted[0] == b"HTTP/1.1 100 Continue"  # no API, no payload limit: as before
+    assert [(seen.method, seen.body_length) for seen in backend.seen] == [("POST", 16)]
+
+
 async def test_explicit_deny_answer_masks_the_caller(backend: RecordingBackend) -> None:
     async with GatewayServer(policy=DENY_ADMIN, backend=backend.url) as gw:
         reply = await request_from(

@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 
     Upstream = aiohttp.ClientResponse | UpstreamResponse
 
-__all__ = ["CHUNK_SIZE", "Relayed", "Upload", "expects_continue", "relay", "send_continue", "too_large_message"]
+__all__ = [
+    "CHUNK_SIZE",
+    "Relayed",
+    "Upload",
+    "expects_continue",
+    "relay",
+    "send_continue",
+    "too_large",
+    "too_large_message",
+]
 
 CHUNK_SIZE: Final = 64 * 1024
 _EXPECT: Final = istr("Expect")
@@ -44,10 +53,18 @@ async def send_continue(request: web.BaseRequest) -> None:
 
     Sent before any decision: a refused caller then sends its body, which aiohttp reads and
     drops. Asking for it only once allowed would leave a refused connection waiting for a body
-    that never comes (aiohttp lingers up to 10 s on a request whose body is unread).
+    that never comes (aiohttp lingers up to 10 s on a request whose body is unread). Not sent
+    for a declared body over the API's payload limit: that one is refused (413) and never asked
+    for (RFC 9110 10.1.1: a final status instead of 100), the wait bounded by the same linger.
     """
     await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     request.writer.output_size = 0  # the answer's size counts from its own status line
+
+
+def too_large(request: web.BaseRequest, limit: int) -> bool:
+    """True when the request declares a body (``Content-Length``) over ``limit`` bytes."""
+    declared = request.content_length
+    return declared is not None and declared > limit
 
 
 def too_large_message(limit: int, size: int | None = None) -> str:
