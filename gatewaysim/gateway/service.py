@@ -69,12 +69,13 @@ from gatewaysim.gateway.banner import banner
 from gatewaysim.gateway.body import body_refusal, read_body
 from gatewaysim.gateway.connections import describe_limits, fit_descriptors, head_bytes, headers_too_large
 from gatewaysim.gateway.control.claims import claims
-from gatewaysim.gateway.decision_events import decision_entry, render_event
+from gatewaysim.gateway.decision_events import render_event
 from gatewaysim.gateway.door.keys import KeyRing
 from gatewaysim.gateway.door.limits import Clock
 from gatewaysim.gateway.door.report import keys_report
 from gatewaysim.gateway.door.steps import header_key, usage_step, validation_step
 from gatewaysim.gateway.exchange import NO_AUTHORIZER, Exchange
+from gatewaysim.gateway.exchange_log import ExchangeLog
 from gatewaysim.gateway.gc_settings import tune_for_serving
 from gatewaysim.gateway.identity import IdentityResolver, iso_second
 from gatewaysim.gateway.integrate import FORWARD_ERRORS, IntegrationStage
@@ -82,7 +83,6 @@ from gatewaysim.gateway.locate import LOCATE_CACHE_MAX_TARGET, LOCATE_CACHE_SIZE
 from gatewaysim.gateway.loops import running_loop_name
 from gatewaysim.gateway.no_route import no_method
 from gatewaysim.gateway.recent import Recent
-from gatewaysim.gateway.refusal import explain_refusal
 from gatewaysim.gateway.reload import Reloader, SettingsLoader
 from gatewaysim.gateway.responses import gateway_response
 from gatewaysim.gateway.runner import AppServer, Service
@@ -164,6 +164,7 @@ class Gateway:
         self.feed = RequestFeed(settings.log.decisions_ring)  # every request's record, for tail and the dashboard
         self.decisions = DecisionLog.open(render_event, settings.log.decisions_ring, settings.log.decisions_file)
         self.recent = Recent(self.feed, self.decisions, self.shared.store)  # what the admin API reads, whole
+        self.log_exchange = ExchangeLog(self.apis, self.access_log, self.feed, self.recent, self.decisions)
         self.admin = (
             AdminApi(
                 settings.admin,
@@ -268,25 +269,6 @@ class Gateway:
         # which writes the answer): the caller does not wait for them.
         (self._loop or asyncio.get_running_loop()).call_soon(self.log_exchange, exchange, response)
         return response
-
-    def log_exchange(self, exchange: Exchange, response: web.StreamResponse) -> None:
-        """The access record, the request feed and the decision log of one answered request."""
-        try:
-            if exchange.refused is not None:  # only a refused request pays for its explanation
-                exchange.refusal = explain_refusal(exchange)
-            runtime = self.apis.get(exchange.api_id or "")
-            configured = runtime is not None and runtime.attached is not None
-            if runtime is not None and runtime.shadow is not None:  # all a request pays without a shadow policy
-                from gatewaysim.gateway.shadow import shadow_difference  # loaded with the first shadow policy
-
-                exchange.shadow = shadow_difference(runtime.shadow, exchange, runtime.settings)
-            record = exchange.record(response, configured)
-            self.feed.publish(record, self.access_log.emit(record))
-            if self.recent.publishing:  # someone follows the feed of every process (store:)
-                self.recent.published(record)
-            self.decisions.record(decision_entry(exchange, response.status, configured))
-        except Exception:  # a bug here must not take the gateway down; the answer is out already
-            logger.exception("could not log request %s", exchange.ids.request_id)
 
     def control_plane(self) -> ControlPlane:
         """The AWS control plane (``aws apigateway ...``), under the admin API's access rule; built once."""

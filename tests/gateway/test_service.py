@@ -566,7 +566,7 @@ async def test_a_failure_while_logging_never_changes_the_answer(
 
     monkeypatch.setattr(Exchange, "record", failing_once)
     async with GatewayServer(policy=OPEN, backend=backend.url) as gw:
-        with caplog.at_level(logging.ERROR, logger="gatewaysim.gateway.service"):
+        with caplog.at_level(logging.ERROR, logger="gatewaysim.gateway.exchange_log"):
             first = await request_from(gw.url + "/prod/pets")
             await asyncio.sleep(0.05)  # the log callback runs after the answer
         second = await request_from(gw.url + "/prod/pets")
