@@ -24,7 +24,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from gatewaysim.errors import BodyTimeout, ClientBodyError, RequestTooLarge
 from gatewaysim.gateway.exchange import Exchange
-from gatewaysim.integrations.http_proxy.stream import too_large_message
+from gatewaysim.integrations.http_proxy.stream import too_large, too_large_message
 
 __all__ = ["BODY_TIMEOUT_STATUS", "body_refusal", "read_body"]
 
@@ -34,9 +34,8 @@ BODY_TIMEOUT_STATUS: Final = 408
 
 async def read_body(request: web.BaseRequest, limit: int, idle_timeout_s: float | None = None) -> bytes:
     """The whole request body, at most ``limit`` bytes (module docstring for what it raises)."""
-    declared = request.content_length
-    if declared is not None and declared > limit:
-        raise RequestTooLarge(too_large_message(limit, declared))
+    if too_large(request, limit):
+        raise RequestTooLarge(too_large_message(limit, request.content_length))
     if not request.body_exists:
         return b""
     data = bytearray()
